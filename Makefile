@@ -1,0 +1,100 @@
+# Meridian build. `make` builds every daemon and the CLI into bin/;
+# `make test` builds and runs the unit (Check) and integration suites;
+# `make asan` runs the same suite under ASan+UBSan; `make run` starts Meridian.
+#
+# Layout rule: every folder in DIRS holds one program's modules plus a thin
+# main.c. All non-main objects of a folder go into build/lib<folder>.a, so a
+# unit test links exactly the modules it needs.
+
+BUILD    ?= build
+BIN      ?= bin
+CC       ?= cc
+DEPS_PKG  = libzmq libczmq libcjson libmicrohttpd raft libuv
+WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+OPT      ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Icommon $(SAN) \
+            $(shell pkg-config --cflags $(DEPS_PKG) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(DEPS_PKG) 2>/dev/null) \
+            -lmbedtls -lmbedx509 -lmbedcrypto -lm -lpthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+# program folder -> binary name
+PROGRAMS = catalogd:catalogd httpd:httpd gossipd:gossipd cli:meridian
+DIRS     = common $(foreach p,$(PROGRAMS),$(firstword $(subst :, ,$(p))))
+prog_dir = $(firstword $(subst :, ,$(1)))
+prog_bin = $(word 2,$(subst :, ,$(1)))
+
+srcs_of  = $(wildcard $(1)/*.c)
+libsrc   = $(filter-out $(1)/main.c,$(call srcs_of,$(1)))
+objs     = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBS     = $(foreach d,$(DIRS),$(BUILD)/lib$(d).a)
+BINARIES = $(foreach p,$(PROGRAMS),$(BIN)/$(call prog_bin,$(p)))
+UNIT_SRC = $(wildcard tests/unit/check_*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPERS  = $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+
+.PHONY: all build test unit integration asan deps run clean install
+# Public targets first make sure the Debian packages are there (flags come
+# from pkg-config, read when make parses this file), then recurse.
+all:
+	@deploy/deps.sh --check || deploy/deps.sh
+	@$(MAKE) --no-print-directory build
+
+build: $(BINARIES) $(HELPERS)
+
+deps:
+	deploy/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+define LIB_RULE
+$(BUILD)/lib$(1).a: $(call objs,$(call libsrc,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach d,$(DIRS),$(eval $(call LIB_RULE,$(d))))
+
+define BIN_RULE
+$(BIN)/$(call prog_bin,$(1)): $(BUILD)/$(call prog_dir,$(1))/main.o $(BUILD)/lib$(call prog_dir,$(1)).a $(BUILD)/libcommon.a
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call BIN_RULE,$(p))))
+
+# Unit tests and helper programs link every folder library (the linker
+# takes only the objects they use).
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(filter-out $(BUILD)/libcommon.a,$(LIBS)) $(BUILD)/libcommon.a $(CHECK_LIBS) $(LDLIBS)
+$(BUILD)/tests/%: tests/helpers/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(filter-out $(BUILD)/libcommon.a,$(LIBS)) $(BUILD)/libcommon.a $(LDLIBS)
+
+test: all
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@tests/run.sh --build $(BUILD) --bin $(BIN)
+
+unit: all
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@tests/run.sh --build $(BUILD) --bin $(BIN) --only unit
+
+integration: all
+	@tests/run.sh --build $(BUILD) --bin $(BIN) --only integration
+
+asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+run: all
+	deploy/run.sh
+
+install: all
+	deploy/install.sh "$(DESTDIR)" "$(or $(PREFIX),/usr/local)"
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
