@@ -33,8 +33,9 @@ BINARIES = $(foreach p,$(PROGRAMS),$(BIN)/$(call prog_bin,$(p)))
 UNIT_SRC = $(wildcard tests/unit/check_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPERS  = $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all build test unit integration asan deps run clean install
+.PHONY: all build test unit integration asan deps run clean install bench-tools
 # Public targets first make sure the Debian packages are there (flags come
 # from pkg-config, read when make parses this file), then recurse.
 all:
@@ -70,6 +71,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(filter-out $(BUILD)/libcommon.a,$(LIBS)) $(BUILD)/libcommon.a $(CHECK_LIBS) $(LDLIBS)
 $(BUILD)/tests/%: tests/helpers/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(filter-out $(BUILD)/libcommon.a,$(LIBS)) $(BUILD)/libcommon.a $(LDLIBS)
+
+# Benchmark tools (baselines); the scripts in bench/ call this.
+bench-tools: all
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(filter-out $(BUILD)/libcommon.a,$(LIBS)) $(BUILD)/libcommon.a $(LDLIBS)
 
