@@ -413,7 +413,7 @@ s_node_id_load (config_t *cfg, char *err, size_t err_size)
             id[strcspn (id, "\r\n")] = 0;
             if (!s_uuid_valid (id))
                 return s_fail (err, err_size, "%s: not a UUID", path);
-            snprintf (cfg->node_id, sizeof cfg->node_id, "%s", id);
+            memcpy (cfg->node_id, id, 37);     //  36 chars checked above + NUL
             return 0;
         }
         char id[40], tmp[CONFIG_PATH_MAX + 32];
@@ -535,9 +535,10 @@ config_finish (config_t *cfg, char *err, size_t err_size)
         if (!getcwd (cwd, sizeof cwd))
             return s_fail (err, err_size, "data_dir: cannot resolve relative path");
         snprintf (absolute, sizeof absolute, "%s/%s", cwd, cfg->data_dir);
-        if (strlen (absolute) >= sizeof cfg->data_dir)
+        size_t len = strlen (absolute);
+        if (len >= sizeof cfg->data_dir)
             return s_fail (err, err_size, "data_dir: path too long");
-        snprintf (cfg->data_dir, sizeof cfg->data_dir, "%s", absolute);
+        memcpy (cfg->data_dir, absolute, len + 1);
     }
     //  ipc socket paths must fit sun_path: "<data_dir>/run/<daemon>.rpc".
     if (strlen (cfg->data_dir) + strlen ("/run/replicatord.rpc") >= 108)

@@ -11,6 +11,7 @@
 typedef struct {
     uint64_t id;            //  0 = empty slot
     int64_t deadline;
+    int64_t sent_ms;
     rpc_client_fn *fn;
     void *arg;
 } pending_t;
@@ -265,7 +266,8 @@ rpc_client_send (rpc_client_t *self, const char *command, cJSON **body_p,
             fn (arg, RPC_UNAVAILABLE, NULL);
         return id;
     }
-    pending_t entry = { id, time_mono_ms () + timeout_ms, fn, arg };
+    int64_t now = time_mono_ms ();
+    pending_t entry = { id, now + timeout_ms, now, fn, arg };
     s_insert_slot (self, &entry);
     s_heap_push (self, entry.deadline, id);
     return id;
@@ -352,9 +354,9 @@ rpc_client_next_timeout (rpc_client_t *self)
 }
 
 void
-rpc_client_fail_all (rpc_client_t *self, int status)
+rpc_client_fail_sent_before (rpc_client_t *self, int64_t mono_ms, int status)
 {
-    //  Callbacks may send new requests: take the current ones out first.
+    //  Callbacks may send new requests: take the matching ones out first.
     size_t count = self->count;
     if (!count)
         return;
@@ -363,15 +365,22 @@ rpc_client_fail_all (rpc_client_t *self, int status)
         return;
     size_t n = 0;
     for (size_t i = 0; i < self->capacity; i++)
-        if (self->slots[i].id)
+        if (self->slots[i].id && self->slots[i].sent_ms < mono_ms)
             taken[n++] = self->slots[i];
-    memset (self->slots, 0, self->capacity * sizeof (pending_t));
-    self->count = 0;
-    self->heap_size = 0;
+    for (size_t i = 0; i < n; i++)
+        s_remove (self, s_find (self, taken[i].id));
+    if (!self->count)
+        self->heap_size = 0;    //  the heap prunes the rest lazily
     for (size_t i = 0; i < n; i++)
         if (taken[i].fn)
             taken[i].fn (taken[i].arg, status, NULL);
     free (taken);
+}
+
+void
+rpc_client_fail_all (rpc_client_t *self, int status)
+{
+    rpc_client_fail_sent_before (self, INT64_MAX, status);
 }
 
 envelope_t *

@@ -51,6 +51,11 @@ int64_t rpc_client_next_timeout (rpc_client_t *self);
 //  daemon is seen restarted: its pending requests will never be answered).
 void rpc_client_fail_all (rpc_client_t *self, int status);
 size_t rpc_client_pending (rpc_client_t *self);
+//  Like fail_all, but only for requests sent before mono_ms (CLOCK_MONOTONIC
+//  milliseconds, shared by all processes of the machine): when a daemon is
+//  seen restarted at its start time T, requests sent before T went to the
+//  dead incarnation, those sent after reached the new one and stay pending.
+void rpc_client_fail_sent_before (rpc_client_t *self, int64_t mono_ms, int status);
 
 //  Blocking call: sends and waits up to timeout_ms for the reply, dropping
 //  stale replies. Returns the reply (REP or ERR) or NULL with status set.

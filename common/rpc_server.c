@@ -18,6 +18,7 @@ struct _rpc_server_t {
     uint64_t event_seq;
     uint64_t malformed;
     int64_t heartbeat_at;
+    int64_t started_ms;
 };
 
 struct _rpc_request_t {
@@ -33,6 +34,7 @@ s_publish_presence (rpc_server_t *self, const char *event)
     cJSON_AddStringToObject (body, "Daemon", self->daemon);
     cJSON_AddStringToObject (body, "Boot", self->boot_id);
     cJSON_AddNumberToObject (body, "Pid", (double) getpid ());
+    cJSON_AddNumberToObject (body, "Started", (double) self->started_ms);
     rpc_server_publish (self, event, &body);
 }
 
@@ -69,6 +71,7 @@ rpc_server_new (const char *data_dir, const char *daemon)
     if (!self)
         return NULL;
     snprintf (self->daemon, sizeof self->daemon, "%s", daemon);
+    self->started_ms = time_mono_ms ();
     unsigned char random[8];
     FILE *urandom = fopen ("/dev/urandom", "rb");
     if (!urandom || fread (random, 1, sizeof random, urandom) != sizeof random) {

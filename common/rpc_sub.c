@@ -9,6 +9,7 @@ struct _rpc_sub_t {
     char boot_id[32];
     bool restarted;
     int64_t last_event_ms;
+    int64_t started_ms;
 };
 
 rpc_sub_t *
@@ -76,6 +77,9 @@ rpc_sub_recv (rpc_sub_t *self)
         self->last_event_ms = time_mono_ms ();
         if (strcmp (event->command, "hello") == 0
             || strcmp (event->command, "heartbeat") == 0) {
+            cJSON *started = cJSON_GetObjectItemCaseSensitive (event->body, "Started");
+            if (cJSON_IsNumber (started))
+                self->started_ms = (int64_t) started->valuedouble;
             cJSON *boot = cJSON_GetObjectItemCaseSensitive (event->body, "Boot");
             if (cJSON_IsString (boot) && strcmp (boot->valuestring, self->boot_id) != 0) {
                 snprintf (self->boot_id, sizeof self->boot_id, "%s", boot->valuestring);
@@ -93,6 +97,12 @@ rpc_sub_restarted_take (rpc_sub_t *self)
     bool restarted = self->restarted;
     self->restarted = false;
     return restarted;
+}
+
+int64_t
+rpc_sub_started_ms (rpc_sub_t *self)
+{
+    return self->started_ms;
 }
 
 int64_t

@@ -22,6 +22,10 @@ envelope_t *rpc_sub_recv (rpc_sub_t *self);
 //  seen (the first hello after start counts as a restart).
 bool rpc_sub_restarted_take (rpc_sub_t *self);
 
+//  The publisher's start time (CLOCK_MONOTONIC ms) from its last hello or
+//  heartbeat, 0 before one was seen. Pass it to rpc_client_fail_sent_before.
+int64_t rpc_sub_started_ms (rpc_sub_t *self);
+
 //  Milliseconds since the last event from the publisher (INT64_MAX if none).
 int64_t rpc_sub_silence_ms (rpc_sub_t *self);
 

@@ -4,7 +4,7 @@ talks HTTP to them, and cleans up everything a test started.
 Tests poll with deadlines (wait_for), never sleep to synchronise, and leave
 no process or temp dir behind (tearDown kills and removes)."""
 
-import http.client
+import http.client as httpclient
 import json
 import os
 import shutil
@@ -104,7 +104,7 @@ def http(method, url, body=None, headers=None, timeout=10):
     """One request on a fresh connection. Returns (status, headers, bytes);
     header names are lowercased."""
     parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    conn = httpclient.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     path = parts.path + ("?" + parts.query if parts.query else "")
     if body is not None and not isinstance(body, (bytes, str)):
         body = json.dumps(body)
@@ -133,7 +133,7 @@ def try_http_json(method, url, body=None, timeout=2):
     """http_json that returns (None, {}, None) when the server is not up."""
     try:
         return http_json(method, url, body, timeout=timeout)
-    except (OSError, http.client.HTTPException):
+    except (OSError, httpclient.HTTPException):
         return None, {}, None
 
 

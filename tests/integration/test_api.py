@@ -3,7 +3,7 @@ client would (catalog, health, agent endpoints, blocking queries, TTL
 checks), bad input, keep-alive, and the crash/restart guarantees:
 kill -9 of catalogd loses no acknowledged write, httpd restarts alone."""
 
-import http.client
+import http.client as httpclient
 import json
 import os
 import signal
@@ -38,6 +38,10 @@ class ApiTest(harness.TestCase):
     def setUp(self):
         super().setUp()
         self.agent = self.start_agent(self.IP, ["-dev", "-node", "dev1"])
+        # start-up writes are done once gossip has put serfHealth in place
+        self.wait_for(lambda: [c for c in http_json("GET", self.agent.url(
+            "/v1/health/node/dev1"))[2] if c["CheckID"] == "serfHealth"
+            and c["Status"] == "passing"], what="serfHealth of the agent's node")
 
     def test_catalog_and_health(self):
         a = self.agent
@@ -131,7 +135,7 @@ class ApiTest(harness.TestCase):
         self.assertTrue(all(n["Node"] for n in nodes))
 
     def test_keep_alive(self):
-        conn = http.client.HTTPConnection(self.IP, 8500, timeout=10)
+        conn = httpclient.HTTPConnection(self.IP, 8500, timeout=10)
         for _ in range(3):
             conn.request("GET", "/v1/catalog/nodes")
             resp = conn.getresponse()

@@ -156,6 +156,19 @@ START_TEST (test_timeout_unavailable_and_cancel)
     ck_assert_int_eq (slow.status, RPC_TIMEOUT);
     ck_assert_int_eq (cancelled.calls, 0);
     ck_assert_int_eq (rpc_client_next_timeout (client), -1);
+    //  fail_sent_before answers only what was sent before the given time
+    result_t old = { 0 }, young = { 0 };
+    rpc_client_send (client, "x", NULL, 5000, s_on_reply, &old);
+    zmq_poll (NULL, 0, 20);
+    int64_t restart = time_mono_ms ();
+    zmq_poll (NULL, 0, 20);
+    rpc_client_send (client, "x", NULL, 5000, s_on_reply, &young);
+    rpc_client_fail_sent_before (client, restart, RPC_UNAVAILABLE);
+    ck_assert_int_eq (old.calls, 1);
+    ck_assert_int_eq (old.status, RPC_UNAVAILABLE);
+    ck_assert_int_eq (young.calls, 0);
+    ck_assert_uint_eq (rpc_client_pending (client), 1);
+    rpc_client_cancel (client, 0);
     //  fail_all answers everything pending
     result_t a = { 0 };
     rpc_client_send (client, "x", NULL, 5000, s_on_reply, &a);
@@ -240,6 +253,8 @@ START_TEST (test_malformed_dropped_and_restart_seen)
     }
     ck_assert (seen);
     ck_assert (rpc_sub_silence_ms (sub) < 3000);
+    int64_t first_started = rpc_sub_started_ms (sub);
+    ck_assert (first_started > 0 && first_started <= time_mono_ms ());
     rpc_server_destroy (&server);
     server = rpc_server_new (s_dir, "strict");
     ck_assert_str_ne (rpc_server_boot_id (server), first_boot);
@@ -254,6 +269,7 @@ START_TEST (test_malformed_dropped_and_restart_seen)
         zmq_poll (NULL, 0, 20);
     }
     ck_assert (seen);
+    ck_assert (rpc_sub_started_ms (sub) >= first_started);
     rpc_sub_destroy (&sub);
     rpc_server_destroy (&server);
 }
