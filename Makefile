@@ -19,7 +19,7 @@ LDLIBS   += $(shell pkg-config --libs $(DEPS_PKG) 2>/dev/null) \
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 # program folder -> binary name
-PROGRAMS = catalogd:catalogd httpd:httpd gossipd:gossipd cli:meridian
+PROGRAMS = catalogd:catalogd httpd:httpd gossipd:gossipd forwarderd:forwarderd cli:meridian
 DIRS     = common $(foreach p,$(PROGRAMS),$(firstword $(subst :, ,$(p))))
 prog_dir = $(firstword $(subst :, ,$(1)))
 prog_bin = $(word 2,$(subst :, ,$(1)))
