@@ -20,7 +20,7 @@
 #include "supervisor.h"
 #include "version.h"
 
-//  Which daemons run on which role. Later issues add forwarderd,
+//  Which daemons run on which role, in start order. Later issues add
 //  replicatord and cad here; every daemon listed must be built.
 static const struct {
     const char *name;
@@ -29,6 +29,7 @@ static const struct {
 } s_daemon_table [] = {
     { "catalogd", true, false },
     { "gossipd", true, true },
+    { "forwarderd", true, true },
     { "httpd", true, true },
 };
 #define DAEMON_TABLE_SIZE (sizeof (s_daemon_table) / sizeof (s_daemon_table [0]))
@@ -123,7 +124,7 @@ s_usage (void)
 {
     printf ("Usage: meridian agent [options]\n\n"
             "  Starts the Meridian agent: the node's daemons (on a server\n"
-            "  catalogd, gossipd, httpd; on a client gossipd, httpd), each\n"
+            "  catalogd, gossipd, forwarderd, httpd; on a client gossipd, forwarderd, httpd), each\n"
             "  restarted when it dies, all stopped by SIGTERM or Ctrl-C.\n\n"
             "  -dev runs one server of dc1 with HTTP on 127.0.0.1:8500 and\n"
             "  its data in a temporary dir removed at exit (unless\n"

@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DAEMONS = [
     ("catalogd", "server"),
     ("gossipd", "all"),
+    ("forwarderd", "all"),
     ("httpd", "all"),
 ]
 

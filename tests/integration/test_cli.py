@@ -17,7 +17,7 @@ import subprocess
 from tests.integration import harness
 
 MERIDIAN = os.path.join(harness.BIN, "meridian")
-DAEMONS = ("catalogd", "gossipd", "httpd")
+DAEMONS = ("catalogd", "gossipd", "forwarderd", "httpd")
 
 
 def get_json(host, port, path, timeout=3):

@@ -13,12 +13,14 @@ START_TEST (test_daemons_per_role)
     const char **server = agent_daemons (true);
     ck_assert_str_eq (server [0], "catalogd");
     ck_assert_str_eq (server [1], "gossipd");
-    ck_assert_str_eq (server [2], "httpd");
-    ck_assert_ptr_null (server [3]);
+    ck_assert_str_eq (server [2], "forwarderd");
+    ck_assert_str_eq (server [3], "httpd");
+    ck_assert_ptr_null (server [4]);
     const char **client = agent_daemons (false);
     ck_assert_str_eq (client [0], "gossipd");
-    ck_assert_str_eq (client [1], "httpd");
-    ck_assert_ptr_null (client [2]);
+    ck_assert_str_eq (client [1], "forwarderd");
+    ck_assert_str_eq (client [2], "httpd");
+    ck_assert_ptr_null (client [3]);
 }
 END_TEST
 
