@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Gossip benchmark: Meridian's gossipd against serf (Debian package
+`serf`, memberlist's reference implementation) in the same run, on
+loopback, both on the LAN timer profile (probe 1 s, timeout 500 ms,
+gossip 200 ms to 3 nodes, suspicion mult 4, retransmit mult 4).
+
+For each N: start N agents (one loopback address each), join N-1 of them
+to the first at once, then measure
+  - convergence: time until every agent sees N alive members,
+  - footprint after convergence (and a settle time for the join updates
+    to drain): RSS and private memory (RSS without shared library pages)
+    per agent, idle CPU per agent and UDP datagrams received
+    per agent and second over a 10 s window (/proc/net/snmp: run on a quiet
+    machine),
+  - failure detection: kill -9 of one agent, time until every survivor
+    reports it failed.
+Timing goals are ratios against serf measured in the same run (never
+absolute), as bench/README.md explains.
+
+Usage: bench/gossip_bench.py [--sizes 20,50,100] [--systems gossipd,serf]
+       [--idle 10] [--settle 8] [--serf-tags consul|none] [--json out.json]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BIN = os.environ.get("MERIDIAN_BIN", os.path.join(TOP, "bin"))
+MRPC = os.path.join(os.environ.get("MERIDIAN_BUILD", os.path.join(TOP, "build")), "tests", "mrpc")
+POOL = ThreadPoolExecutor(max_workers=16)
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def ip_of(i):
+    # 127.0.3.100 and up: the gossip range, above what the tests use.
+    return "127.0.3.%d" % (100 + i)
+
+
+class Agents:
+    """N agents of one system; subclasses say how to start and ask them."""
+
+    name = "?"
+
+    def __init__(self, count, workdir):
+        self.count = count
+        self.workdir = workdir
+        self.procs = []
+
+    def spawn(self, i, argv):
+        log = open(os.path.join(self.workdir, "agent%d.log" % i), "ab")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        return proc
+
+    def start_all(self):
+        self.procs = [self.start(i) for i in range(self.count)]
+        deadline = time.monotonic() + 60
+        waiting = set(range(self.count))
+        while waiting and time.monotonic() < deadline:
+            for i, ok in zip(list(waiting), POOL.map(self.ready, list(waiting))):
+                if ok:
+                    waiting.discard(i)
+            for i in waiting:
+                if self.procs[i].poll() is not None:
+                    raise RuntimeError("%s agent %d exited at start" % (self.name, i))
+            time.sleep(0.05)
+        if waiting:
+            raise RuntimeError("%s agents %s never answered" % (self.name, sorted(waiting)))
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def pids(self):
+        return [p.pid for p in self.procs if p.poll() is None]
+
+
+class Gossipd(Agents):
+    name = "gossipd"
+
+    def start(self, i):
+        data_dir = os.path.join(self.workdir, "n%d" % i)
+        os.makedirs(data_dir, exist_ok=True)
+        config = {"datacenter": "dc1", "node_name": "n%d" % i, "node_id": str(uuid.uuid4()),
+                  "server": False, "data_dir": data_dir, "bind_addr": ip_of(i),
+                  "advertise_addr": ip_of(i), "log_level": "warn"}
+        path = os.path.join(data_dir, "gossipd.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        return self.spawn(i, [os.path.join(BIN, "gossipd"), "-config-file", path])
+
+    def rpc(self, i, command, body=None, timeout_ms=5000):
+        r = subprocess.run([MRPC, os.path.join(self.workdir, "n%d" % i), "gossipd", command,
+                            json.dumps(body or {}), str(timeout_ms)],
+                           capture_output=True, text=True)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def ready(self, i):
+        return self.rpc(i, "members", timeout_ms=300) is not None
+
+    def join(self, i, seed):
+        return self.rpc(i, "join", {"Addresses": [ip_of(seed)]}, 30000) is not None
+
+    def statuses(self, i):
+        members = self.rpc(i, "members")
+        return {m["Name"]: {1: "alive", 2: "leaving", 3: "left", 4: "failed"}.get(m["Status"])
+                for m in members} if members is not None else {}
+
+
+class Serf(Agents):
+    name = "serf"
+    consul_tags = True
+
+    def start(self, i):
+        #  By default the tags a Consul client carries (and gossipd gossips),
+        #  so that both systems disseminate updates of the same size.
+        tags = ["-tag=role=node", "-tag=dc=dc1", "-tag=segment=", "-tag=id=%s" % uuid.uuid4(),
+                "-tag=vsn=2", "-tag=vsn_min=1", "-tag=vsn_max=3", "-tag=build=0.1.0:meridian"]
+        if not self.consul_tags:
+            tags = []
+        return self.spawn(i, ["serf", "agent", "-node=n%d" % i, "-bind=%s:7946" % ip_of(i),
+                              "-rpc-addr=%s:7373" % ip_of(i), "-profile=lan",
+                              "-log-level=warn"] + tags)
+
+    def cli(self, i, command, *args):
+        #  Go flags stop at the first argument: -rpc-addr goes first.
+        return subprocess.run(["serf", command, "-rpc-addr=%s:7373" % ip_of(i)] + list(args),
+                              capture_output=True, text=True)
+
+    def ready(self, i):
+        return self.cli(i, "members").returncode == 0
+
+    def join(self, i, seed):
+        return self.cli(i, "join", "%s:7946" % ip_of(seed)).returncode == 0
+
+    def statuses(self, i):
+        r = self.cli(i, "members", "-format=json")
+        if r.returncode != 0:
+            return {}
+        return {m["name"]: m["status"] for m in json.loads(r.stdout)["members"]}
+
+
+def poll_until(agents, indexes, predicate, timeout):
+    """Polls agents (in parallel) until predicate(statuses) holds for each;
+    returns {index: seconds since the call} of the first success."""
+    t0 = time.monotonic()
+    seen = {}
+    pending = list(indexes)
+    rounds = 0
+    while pending and time.monotonic() - t0 < timeout:
+        rounds += 1
+        views = list(POOL.map(agents.statuses, pending))
+        now = time.monotonic() - t0
+        for i, view in zip(list(pending), views):
+            if predicate(view):
+                seen[i] = now
+                pending.remove(i)
+    resolution = (time.monotonic() - t0) / max(rounds, 1)
+    return seen, pending, resolution
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def private_kib(pid):
+    """Memory only this process holds (shared library pages excluded)."""
+    total = 0
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
+
+
+def udp_in_datagrams():
+    with open("/proc/net/snmp") as f:
+        lines = [l.split() for l in f if l.startswith("Udp:")]
+    return int(lines[1][lines[0].index("InDatagrams")])
+
+
+def run(system, count, idle, settle):
+    workdir = tempfile.mkdtemp(prefix="gossip-bench-")
+    agents = system(count, workdir)
+    result = {"system": system.name, "n": count}
+    try:
+        agents.start_all()
+        t0 = time.monotonic()
+        joined = list(POOL.map(lambda i: agents.join(i, 0), range(1, count)))
+        result["join_s"] = round(time.monotonic() - t0, 3)
+        if not all(joined):
+            raise RuntimeError("%d joins failed" % joined.count(False))
+        alive = lambda v: sum(1 for s in v.values() if s == "alive") == count
+        seen, missing, resolution = poll_until(agents, range(count), alive, 240)
+        if missing:
+            raise RuntimeError("never converged: %s" % missing)
+        result["converge_s"] = round(result["join_s"] + max(seen.values()), 3)
+        result["poll_resolution_s"] = round(resolution, 3)
+
+        time.sleep(settle)          # let the join updates drain
+        pids = agents.pids()
+        rss = sorted(rss_kib(p) for p in pids)
+        result["rss_kib_median"] = statistics.median(rss)
+        result["rss_kib_max"] = rss[-1]
+        result["private_kib_median"] = statistics.median(private_kib(p) for p in pids)
+        ticks0 = {p: cpu_ticks(p) for p in pids}
+        udp0, w0 = udp_in_datagrams(), time.monotonic()
+        time.sleep(idle)
+        udp1, w1 = udp_in_datagrams(), time.monotonic()
+        cpu = sorted(100.0 * (cpu_ticks(p) - ticks0[p]) / CLK / (w1 - w0) for p in pids)
+        result["idle_cpu_pct_median"] = round(statistics.median(cpu), 3)
+        result["idle_cpu_pct_mean"] = round(statistics.mean(cpu), 3)
+        result["udp_rx_per_agent_s"] = round((udp1 - udp0) / (w1 - w0) / count, 2)
+
+        victim = count // 2
+        os.killpg(agents.procs[victim].pid, signal.SIGKILL)
+        agents.procs[victim].wait(10)
+        survivors = [i for i in range(count) if i != victim]
+        failed = lambda v: v.get("n%d" % victim) == "failed"
+        seen, missing, resolution = poll_until(agents, survivors, failed, 180)
+        if missing:
+            raise RuntimeError("%d survivors never saw the failure" % len(missing))
+        result["detect_all_s"] = round(max(seen.values()), 3)
+        result["detect_first_s"] = round(min(seen.values()), 3)
+    finally:
+        agents.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="20,50,100")
+    parser.add_argument("--systems", default="gossipd,serf")
+    parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=8.0)
+    parser.add_argument("--serf-tags", choices=["consul", "none"], default="consul",
+                        help="tags of the serf agents (default: a Consul client's)")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    Serf.consul_tags = args.serf_tags == "consul"
+    systems = {"gossipd": Gossipd, "serf": Serf}
+    results = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        for name in args.systems.split(","):
+            print("# %s N=%d ..." % (name, n), file=sys.stderr, flush=True)
+            try:
+                results.append(run(systems[name], n, args.idle, args.settle))
+            except Exception as e:  # noqa: BLE001 - report and go on with the next run
+                results.append({"system": name, "n": n, "error": str(e)})
+            print(json.dumps(results[-1]), flush=True)
+    keys = ["converge_s", "detect_all_s", "rss_kib_median", "private_kib_median",
+            "idle_cpu_pct_mean", "udp_rx_per_agent_s"]
+    print("\n| N | metric | gossipd | serf | gossipd/serf |")
+    print("|---|---|---|---|---|")
+    for n in sorted({r["n"] for r in results}):
+        by = {r["system"]: r for r in results if r["n"] == n}
+        g, s = by.get("gossipd", {}), by.get("serf", {})
+        for k in keys:
+            gv, sv = g.get(k), s.get(k)
+            ratio = "%.2f" % (gv / sv) if isinstance(gv, (int, float)) and sv else "-"
+            print("| %d | %s | %s | %s | %s |" % (n, k, gv, sv, ratio))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
