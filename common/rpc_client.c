@@ -14,7 +14,11 @@ typedef struct {
     int64_t sent_ms;
     rpc_client_fn *fn;
     void *arg;
+    zmsg_t *unsent;         //  held: not accepted by the socket yet
+    int64_t hold_until;
 } pending_t;
+
+#define HOLD_RETRY_MS 10
 
 typedef struct {
     int64_t deadline;
@@ -30,6 +34,8 @@ struct _rpc_client_t {
     deadline_t *heap;
     size_t heap_size;
     size_t heap_capacity;
+    int64_t hold_ms;
+    size_t held;            //  pending entries with unsent != NULL
 };
 
 static size_t
@@ -87,6 +93,10 @@ s_insert_slot (rpc_client_t *self, const pending_t *entry)
 static void
 s_remove (rpc_client_t *self, pending_t *entry)
 {
+    if (entry->unsent) {
+        zmsg_destroy (&entry->unsent);
+        self->held--;
+    }
     size_t mask = self->capacity - 1;
     size_t hole = (size_t) (entry - self->slots);
     size_t next = (hole + 1) & mask;
@@ -176,7 +186,7 @@ rpc_client_new_endpoint (const char *endpoint)
     zsock_set_linger (self->dealer, 0);
     zsock_set_immediate (self->dealer, 1);
     zsock_set_reconnect_ivl (self->dealer, 100);
-    zsock_set_reconnect_ivl_max (self->dealer, 1000);
+    zsock_set_reconnect_ivl_max (self->dealer, 250);
     zsock_set_sndhwm (self->dealer, 100000);
     zsock_set_rcvhwm (self->dealer, 100000);
     if (zsock_connect (self->dealer, "%s", endpoint) != 0) {
@@ -208,6 +218,8 @@ rpc_client_destroy (rpc_client_t **self_p)
     rpc_client_t *self = *self_p;
     if (self) {
         zsock_destroy (&self->dealer);
+        for (size_t i = 0; self->slots && i < self->capacity; i++)
+            zmsg_destroy (&self->slots[i].unsent);
         free (self->slots);
         free (self->heap);
         free (self);
@@ -227,6 +239,32 @@ rpc_client_pending (rpc_client_t *self)
     return self->count;
 }
 
+//  Offers msg to the socket without blocking. With ZMQ_IMMEDIATE a
+//  multipart message is accepted whole or refused on its first frame, so a
+//  refusal leaves msg intact for a later retry. Returns 0/-1.
+static int
+s_try_send (rpc_client_t *self, zmsg_t *msg)
+{
+    void *handle = zsock_resolve (self->dealer);
+    size_t frames = zmsg_size (msg);
+    zframe_t *frame = zmsg_first (msg);
+    for (size_t i = 0; i < frames; i++) {
+        int flags = ZMQ_DONTWAIT | (i + 1 < frames ? ZMQ_SNDMORE : 0);
+        if (zmq_send (handle, zframe_data (frame), zframe_size (frame), flags) < 0) {
+            assert (i == 0);
+            return -1;
+        }
+        frame = zmsg_next (msg);
+    }
+    return 0;
+}
+
+void
+rpc_client_set_hold (rpc_client_t *self, int64_t hold_ms)
+{
+    self->hold_ms = hold_ms > 0 ? hold_ms : 0;
+}
+
 uint64_t
 rpc_client_send (rpc_client_t *self, const char *command, cJSON **body_p,
                  int64_t timeout_ms, rpc_client_fn *fn, void *arg)
@@ -238,36 +276,23 @@ rpc_client_send (rpc_client_t *self, const char *command, cJSON **body_p,
     assert (request);       //  commands are compiled in: misuse otherwise
     zmsg_t *msg = envelope_encode (request);
     envelope_destroy (&request);
-    int rc = -1;
-    if (msg) {
-        void *handle = zsock_resolve (self->dealer);
-        size_t frames = zmsg_size (msg);
-        rc = 0;
-        for (size_t i = 0; i < frames && rc == 0; i++) {
-            zframe_t *frame = zmsg_first (msg);
-            int flags = ZMQ_DONTWAIT | (i + 1 < frames ? ZMQ_SNDMORE : 0);
-            //  With ZMQ_IMMEDIATE a multipart message is accepted whole or
-            //  refused on its first frame.
-            if (zmq_send (handle, zframe_data (frame), zframe_size (frame), flags) < 0)
-                rc = -1;
-            zframe_t *sent = zmsg_pop (msg);
-            zframe_destroy (&sent);
-        }
+    bool sent = msg && s_try_send (self, msg) == 0;
+    if ((!sent && (!msg || self->hold_ms == 0))
+        || (self->count * 2 >= self->capacity && s_grow (self) != 0)) {
         zmsg_destroy (&msg);
-    }
-    if (rc != 0) {
-        if (fn)
-            fn (arg, RPC_UNAVAILABLE, NULL);
-        return id;
-    }
-    if (self->count * 2 >= self->capacity && s_grow (self) != 0) {
-        log_error ("out of memory tracking rpc request command=%s", command);
         if (fn)
             fn (arg, RPC_UNAVAILABLE, NULL);
         return id;
     }
     int64_t now = time_mono_ms ();
-    pending_t entry = { id, now + timeout_ms, now, fn, arg };
+    pending_t entry = { id, now + timeout_ms, now, fn, arg, NULL, 0 };
+    if (sent)
+        zmsg_destroy (&msg);
+    else {
+        entry.unsent = msg;
+        entry.hold_until = now + self->hold_ms;
+        self->held++;
+    }
     s_insert_slot (self, &entry);
     s_heap_push (self, entry.deadline, id);
     return id;
@@ -325,10 +350,43 @@ rpc_client_process (rpc_client_t *self)
         ;
 }
 
+//  Offers held requests to the socket again, in id order within the table;
+//  those whose hold ran out fail as unavailable.
+static void
+s_retry_held (rpc_client_t *self, int64_t now)
+{
+    if (!self->held)
+        return;
+    uint64_t *expired = (uint64_t *) malloc (self->held * sizeof (uint64_t));
+    size_t n_expired = 0;
+    for (size_t i = 0; i < self->capacity; i++) {
+        pending_t *entry = &self->slots[i];
+        if (!entry->id || !entry->unsent)
+            continue;
+        if (s_try_send (self, entry->unsent) == 0) {
+            zmsg_destroy (&entry->unsent);
+            self->held--;
+        }
+        else
+        if (now >= entry->hold_until && expired)
+            expired[n_expired++] = entry->id;
+    }
+    for (size_t i = 0; i < n_expired; i++) {
+        pending_t *entry = s_find (self, expired[i]);
+        rpc_client_fn *fn = entry->fn;
+        void *arg = entry->arg;
+        s_remove (self, entry);
+        if (fn)
+            fn (arg, RPC_UNAVAILABLE, NULL);
+    }
+    free (expired);
+}
+
 void
 rpc_client_expire (rpc_client_t *self)
 {
     int64_t now = time_mono_ms ();
+    s_retry_held (self, now);
     for (;;) {
         s_heap_prune (self);
         if (!self->heap_size || self->heap[0].deadline > now)
@@ -350,7 +408,11 @@ rpc_client_next_timeout (rpc_client_t *self)
     if (!self->heap_size)
         return -1;
     int64_t left = self->heap[0].deadline - time_mono_ms ();
-    return left > 0 ? left : 0;
+    if (left < 0)
+        left = 0;
+    if (self->held && left > HOLD_RETRY_MS)
+        left = HOLD_RETRY_MS;
+    return left;
 }
 
 void
@@ -368,7 +430,7 @@ rpc_client_fail_sent_before (rpc_client_t *self, int64_t mono_ms, int status)
         if (self->slots[i].id && self->slots[i].sent_ms < mono_ms)
             taken[n++] = self->slots[i];
     for (size_t i = 0; i < n; i++)
-        s_remove (self, s_find (self, taken[i].id));
+        s_remove (self, s_find (self, taken[i].id));    //  frees unsent
     if (!self->count)
         self->heap_size = 0;    //  the heap prunes the rest lazily
     for (size_t i = 0; i < n; i++)

@@ -33,10 +33,17 @@ int rpc_client_fd (rpc_client_t *self);
 
 //  Sends a request; takes *body_p. Returns the request id (> 0). When the
 //  daemon is not connected, fn is called at once with RPC_UNAVAILABLE (and
-//  the id is still returned).
+//  the id is still returned), unless a hold is set (rpc_client_set_hold).
 uint64_t rpc_client_send (rpc_client_t *self, const char *command,
                           cJSON **body_p, int64_t timeout_ms,
                           rpc_client_fn *fn, void *arg);
+
+//  While the daemon is not connected (not running, or restarting and not yet
+//  reconnected), keep unsendable requests and retry them every 10 ms for up
+//  to hold_ms before answering RPC_UNAVAILABLE (Consul's rpc_hold_timeout).
+//  0, the default, fails them at once. The request's own deadline still
+//  applies. rpc_client_next_timeout includes the retry times.
+void rpc_client_set_hold (rpc_client_t *self, int64_t hold_ms);
 
 //  Forgets a pending request; its callback will not be called.
 void rpc_client_cancel (rpc_client_t *self, uint64_t id);

@@ -30,7 +30,7 @@ rpc_sub_new (const char *data_dir, const char *daemon)
     }
     zsock_set_linger (self->sub, 0);
     zsock_set_reconnect_ivl (self->sub, 100);
-    zsock_set_reconnect_ivl_max (self->sub, 1000);
+    zsock_set_reconnect_ivl_max (self->sub, 250);
     zsock_set_rcvhwm (self->sub, 100000);
     zsock_set_subscribe (self->sub, "");
     if (zsock_connect (self->sub, "%s", endpoint) != 0) {

@@ -23,6 +23,8 @@
 //  Status of operations ended by catalog_link_abort_all (not an RPC status).
 #define S_ABORTED           -100
 
+#define LINK_HOLD_MS 3000
+
 #define TEXT_UNAVAILABLE \
     "catalogd unavailable: the node's catalog daemon is not running"
 
@@ -93,6 +95,10 @@ catalog_link_new (const char *data_dir)
     if (!self)
         return NULL;
     self->client = rpc_client_new (data_dir, "catalogd");
+    //  While catalogd restarts, hold requests briefly rather than answer 503
+    //  during the moment the socket takes to reconnect.
+    if (self->client)
+        rpc_client_set_hold (self->client, LINK_HOLD_MS);
     self->sub = rpc_sub_new (data_dir, "catalogd");
     self->cache = response_cache_new (CACHE_MAX_ENTRIES, CACHE_MAX_BYTES);
     self->ops = zlistx_new ();

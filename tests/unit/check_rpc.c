@@ -180,6 +180,53 @@ START_TEST (test_timeout_unavailable_and_cancel)
 }
 END_TEST
 
+START_TEST (test_hold_while_restarting)
+{
+    //  held requests wait for the daemon instead of failing at once
+    rpc_client_t *client = rpc_client_new (s_dir, "late");
+    rpc_client_set_hold (client, 3000);
+    result_t held = { 0 };
+    rpc_client_send (client, "x", NULL, 5000, s_on_reply, &held);
+    ck_assert_int_eq (held.calls, 0);
+    ck_assert_int_eq (rpc_client_next_timeout (client), 10);
+    rpc_server_t *server = rpc_server_new (s_dir, "late");
+    int64_t deadline = time_mono_ms () + 3000;
+    bool served = false;
+    while (held.calls == 0 && time_mono_ms () < deadline) {
+        zmq_poll (NULL, 0, 10);
+        rpc_client_expire (client);
+        rpc_request_t *request = rpc_server_recv (server);
+        if (request) {
+            rpc_server_reply (server, &request, NULL);
+            served = true;
+        }
+        rpc_client_process (client);
+    }
+    ck_assert (served);
+    ck_assert_int_eq (held.calls, 1);
+    ck_assert_int_eq (held.status, RPC_OK);
+    rpc_server_destroy (&server);
+    rpc_client_destroy (&client);
+
+    //  with nobody there, the hold runs out as unavailable; destroy with
+    //  held requests frees them
+    client = rpc_client_new (s_dir, "never");
+    rpc_client_set_hold (client, 100);
+    result_t lost = { 0 }, dropped = { 0 };
+    rpc_client_send (client, "x", NULL, 5000, s_on_reply, &lost);
+    int64_t started = time_mono_ms ();
+    while (lost.calls == 0 && time_mono_ms () - started < 2000) {
+        zmq_poll (NULL, 0, 10);
+        rpc_client_expire (client);
+    }
+    ck_assert_int_eq (lost.status, RPC_UNAVAILABLE);
+    ck_assert (time_mono_ms () - started >= 100);
+    rpc_client_send (client, "x", NULL, 5000, s_on_reply, &dropped);
+    rpc_client_destroy (&client);
+    ck_assert_int_eq (dropped.calls, 0);
+}
+END_TEST
+
 START_TEST (test_many_pending)
 {
     rpc_server_t *server = rpc_server_new (s_dir, "many");
@@ -298,6 +345,7 @@ main (void)
     tcase_add_test (tc, test_call_reply_and_error);
     tcase_add_test (tc, test_timeout_unavailable_and_cancel);
     tcase_add_test (tc, test_many_pending);
+    tcase_add_test (tc, test_hold_while_restarting);
     tcase_add_test (tc, test_malformed_dropped_and_restart_seen);
     tcase_add_test (tc, test_endpoint_length);
     suite_add_tcase (suite, tc);
