@@ -14,7 +14,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT      ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Icommon $(SAN) \
             $(shell pkg-config --cflags $(DEPS_PKG) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(DEPS_PKG) 2>/dev/null) \
+LDLIBS   += -Wl,--as-needed $(shell pkg-config --libs $(DEPS_PKG) 2>/dev/null) \
             -lmbedtls -lmbedx509 -lmbedcrypto -lm -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
