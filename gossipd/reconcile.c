@@ -118,7 +118,9 @@ reconcile_register_body (const char *datacenter, const member_t *member, bool pa
     if (*member_tag (member, "id", id, sizeof id))
         cJSON_AddStringToObject (body, "ID", id);
     cJSON_AddStringToObject (body, "Address", ip);
-    cJSON_AddBoolToObject (body, "SkipNodeUpdate", false);
+    //  An existing node keeps what its agent's anti-entropy wrote
+    //  (TaggedAddresses, Meta, a changed address); a new one is created.
+    cJSON_AddBoolToObject (body, "SkipNodeUpdate", true);
     cJSON *check = cJSON_AddObjectToObject (body, "Check");
     cJSON_AddStringToObject (check, "Node", member->name);
     cJSON_AddStringToObject (check, "CheckID", "serfHealth");

@@ -1,6 +1,7 @@
 /*  agent_api: /v1/agent/... (docs/http-api.md, "Agent"): the agent's own
-    description (self) and its local services and checks, kept in
-    agent_state and synced to the catalog by anti-entropy. */
+    description (self, completed by gossipd's view of its member) and its
+    local services and checks, kept in agent_state and synced to the
+    catalog by anti-entropy. The gossip endpoints are in gossip_api.c. */
 #include "api.h"
 #include "json_render.h"
 #include "timeutil.h"
@@ -8,27 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
-s_agent_self (void *ctx, http_request_t *request)
+//  The LAN member this agent is, as serf describes it, from the
+//  configuration: used while gossipd does not answer.
+static cJSON *
+s_config_member (const config_t *cfg)
 {
-    api_t *api = ctx;
-    const config_t *cfg = api->cfg;
-    cJSON *self = cJSON_CreateObject ();
-    cJSON *config = cJSON_AddObjectToObject (self, "Config");
-    cJSON_AddStringToObject (config, "Datacenter", cfg->datacenter);
-    cJSON_AddStringToObject (config, "PrimaryDatacenter",
-                             cfg->primary_datacenter [0] ? cfg->primary_datacenter
-                                                         : cfg->datacenter);
-    cJSON_AddStringToObject (config, "NodeName", cfg->node_name);
-    cJSON_AddStringToObject (config, "NodeID", cfg->node_id);
-    cJSON_AddBoolToObject (config, "Server", cfg->server);
-    cJSON_AddStringToObject (config, "Revision", MERIDIAN_REVISION);
-    cJSON_AddStringToObject (config, "Version", MERIDIAN_VERSION);
-    cJSON_AddObjectToObject (self, "DebugConfig");
-    cJSON_AddNullToObject (self, "Coord");
-
-    //  The LAN member this agent is, as serf describes it.
-    cJSON *member = cJSON_AddObjectToObject (self, "Member");
+    cJSON *member = cJSON_CreateObject ();
     cJSON_AddStringToObject (member, "Name", cfg->node_name);
     cJSON_AddStringToObject (member, "Addr", cfg->advertise_addr);
     cJSON_AddNumberToObject (member, "Port", cfg->ports.serf_lan);
@@ -66,9 +52,61 @@ s_agent_self (void *ctx, http_request_t *request)
     cJSON_AddNumberToObject (member, "DelegateMin", 2);
     cJSON_AddNumberToObject (member, "DelegateMax", 5);
     cJSON_AddNumberToObject (member, "DelegateCur", 4);
+    return member;
+}
+
+//  gossipd's `self` answer (or its absence) completes /v1/agent/self.
+static void
+s_agent_self_reply (void *arg, http_request_t *request, int status,
+                    envelope_t *reply)
+{
+    api_t *api = arg;
+    if (!request)
+        return;
+    const config_t *cfg = api->cfg;
+    cJSON *member = NULL, *coord = NULL;
+    if (status == RPC_OK && reply->type == ENVELOPE_REP) {
+        member = cJSON_DetachItemFromObjectCaseSensitive (reply->body, "Member");
+        coord = cJSON_DetachItemFromObjectCaseSensitive (reply->body, "Coord");
+    }
+    if (!cJSON_IsObject (member)) {
+        cJSON_Delete (member);
+        member = s_config_member (cfg);
+    }
+    else
+        json_sort_object (cJSON_GetObjectItemCaseSensitive (member, "Tags"));
+    if (!cJSON_IsObject (coord)) {
+        cJSON_Delete (coord);
+        coord = cJSON_CreateNull ();
+    }
+    cJSON *self = cJSON_CreateObject ();
+    cJSON *config = cJSON_AddObjectToObject (self, "Config");
+    cJSON_AddStringToObject (config, "Datacenter", cfg->datacenter);
+    cJSON_AddStringToObject (config, "PrimaryDatacenter",
+                             cfg->primary_datacenter [0] ? cfg->primary_datacenter
+                                                         : cfg->datacenter);
+    cJSON_AddStringToObject (config, "NodeName", cfg->node_name);
+    cJSON_AddStringToObject (config, "NodeID", cfg->node_id);
+    cJSON_AddBoolToObject (config, "Server", cfg->server);
+    cJSON_AddStringToObject (config, "Revision", MERIDIAN_REVISION);
+    cJSON_AddStringToObject (config, "Version", MERIDIAN_VERSION);
+    cJSON_AddObjectToObject (self, "DebugConfig");
+    cJSON_AddItemToObject (self, "Coord", coord);
+    cJSON_AddItemToObject (self, "Member", member);
     cJSON_AddObjectToObject (self, "Meta");
     request_reply_json (request, 200, self);
     cJSON_Delete (self);
+}
+
+//  GET /v1/agent/self: the configuration, and the LAN member and network
+//  coordinate of this agent as gossipd knows them.
+static void
+s_agent_self (void *ctx, http_request_t *request)
+{
+    api_t *api = ctx;
+    cJSON *body = cJSON_CreateObject ();
+    peer_request (api->gossip, request, "self", &body, LINK_TIMEOUT_MS,
+                  s_agent_self_reply, api);
 }
 
 static void

@@ -27,9 +27,12 @@ struct _antientropy_t {
     bool node_in_sync;
     bool synced_once;
     bool resync;                //  a full sync was asked for
+    int64_t resync_at;          //  ... for this time (0: none)
     int64_t full_due;           //  monotonic ms of the next full sync
     int64_t retry_at;           //  pushes wait until then after a failure
     int64_t backoff;
+    bool failing;               //  in a streak of failures (warned)
+    bool no_server;             //  the last failure: no server known yet
     cJSON *remote_services;     //  catalog.node Services between fetches
     agent_sync_item_t item;     //  the item in flight
     bool have_item;
@@ -50,8 +53,9 @@ antientropy_new (const config_t *cfg, agent_state_t *state, catalog_link_t *link
     self->state = state;
     self->link = link;
     self->backoff = ANTIENTROPY_RETRY_MIN_MS;
-    //  catalogd's first heartbeat normally asks for the sync sooner.
-    self->full_due = time_mono_ms () + ANTIENTROPY_RETRY_MIN_MS;
+    //  The first sync starts at once: its requests wait for the daemon
+    //  while it starts (and catalogd holds them until it has a leader).
+    self->full_due = time_mono_ms ();
     return self;
 }
 
@@ -118,23 +122,32 @@ s_send (antientropy_t *self, const char *command, cJSON *body, bool write,
     return true;
 }
 
+//  A failure: retried with backoff, or soon when forwarderd only said it
+//  knows no server yet (a local answer, cheap to ask again, and the sync
+//  should land as soon as the client agent has joined).
 static void
 s_failed (antientropy_t *self, int64_t now_ms, const char *what)
 {
-    //  One warning per streak of failures (a client node has no catalogd
-    //  until forwarding exists), then debug.
-    if (self->backoff == ANTIENTROPY_RETRY_MIN_MS)
+    int64_t delay = self->no_server ? ANTIENTROPY_RETRY_NO_SERVER_MS : self->backoff;
+    //  One warning per streak of failures, then debug; waiting for a
+    //  server while joining is expected.
+    if (!self->failing && !self->no_server) {
         log_warn ("anti-entropy %s failed, retrying with backoff", what);
+        self->failing = true;
+    }
     else
         log_debug ("anti-entropy %s failed, retrying in %lld ms", what,
-                   (long long) self->backoff);
-    self->retry_at = now_ms + self->backoff;
+                   (long long) delay);
+    self->retry_at = now_ms + delay;
     if (self->phase == AE_FETCH_NODE || self->phase == AE_FETCH_CHECKS
     ||  now_ms >= self->full_due)
         self->full_due = self->retry_at;
-    self->backoff *= 2;
-    if (self->backoff > ANTIENTROPY_RETRY_MAX_MS)
-        self->backoff = ANTIENTROPY_RETRY_MAX_MS;
+    if (!self->no_server) {
+        self->backoff *= 2;
+        if (self->backoff > ANTIENTROPY_RETRY_MAX_MS)
+            self->backoff = ANTIENTROPY_RETRY_MAX_MS;
+    }
+    self->no_server = false;
     self->phase = AE_IDLE;
     if (self->have_item) {
         agent_sync_item_clear (&self->item);
@@ -229,6 +242,7 @@ s_handle_reply (antientropy_t *self, int64_t now_ms)
     }
     const char *error = cJSON_GetStringValue (
         cJSON_GetObjectItemCaseSensitive (body, "Error"));
+    self->no_server = error && strcmp (error, "No known Consul servers") == 0;
 
     switch (self->phase) {
         case AE_FETCH_NODE:
@@ -264,6 +278,7 @@ s_handle_reply (antientropy_t *self, int64_t now_ms)
                            + random () % ANTIENTROPY_JITTER_MS;
             self->synced_once = true;
             self->backoff = ANTIENTROPY_RETRY_MIN_MS;
+            self->failing = false;
             self->phase = AE_IDLE;
             s_push (self, now_ms);
             break;
@@ -278,6 +293,7 @@ s_handle_reply (antientropy_t *self, int64_t now_ms)
             log_info ("node synced to the catalog node=%s", self->cfg->node_name);
             self->node_in_sync = true;
             self->backoff = ANTIENTROPY_RETRY_MIN_MS;
+            self->failing = false;
             self->phase = AE_IDLE;
             s_push (self, now_ms);
             break;
@@ -289,6 +305,7 @@ s_handle_reply (antientropy_t *self, int64_t now_ms)
                 log_debug ("anti-entropy synced kind=%d id=%s", item->kind, item->id);
                 agent_state_sync_done (self->state, item);
                 self->backoff = ANTIENTROPY_RETRY_MIN_MS;
+                self->failing = false;
             }
             else
             if (self->reply_error && code >= 400 && code < 500) {
@@ -319,6 +336,10 @@ antientropy_tick (antientropy_t *self, int64_t now_ms)
 {
     if (self->done)
         s_handle_reply (self, now_ms);
+    if (self->resync_at && now_ms >= self->resync_at) {
+        self->resync_at = 0;
+        self->resync = true;
+    }
     if (self->resync) {
         self->resync = false;
         self->full_due = 0;
@@ -343,7 +364,8 @@ antientropy_next_timeout (antientropy_t *self, int64_t now_ms)
     if (self->done || self->resync)
         return 0;
     if (self->phase != AE_IDLE)
-        return -1;
+        return self->resync_at ? (self->resync_at > now_ms ? self->resync_at - now_ms : 0)
+                               : -1;
     int64_t next = self->full_due;
     if (self->synced_once
     &&  (!self->node_in_sync || agent_state_sync_pending (self->state))
@@ -356,4 +378,19 @@ void
 antientropy_resync (antientropy_t *self)
 {
     self->resync = true;
+}
+
+void
+antientropy_first_contact (antientropy_t *self)
+{
+    if (!self->synced_once)
+        self->resync = true;
+}
+
+void
+antientropy_resync_after (antientropy_t *self, int64_t now_ms, int64_t delay_ms)
+{
+    int64_t at = now_ms + delay_ms;
+    if (!self->resync_at || at < self->resync_at)
+        self->resync_at = at;
 }

@@ -7,13 +7,16 @@
 #include "agent_state.h"
 #include "catalog_link.h"
 #include "config.h"
+#include "near.h"
+#include "peer.h"
 #include "request.h"
 #include "router.h"
 #include "version.h"
 
 typedef struct {
     const config_t *cfg;
-    catalog_link_t *link;
+    catalog_link_t *link;       //  the catalog of any DC (catalogd, forwarderd)
+    peer_t *gossip;             //  the node's gossipd
     agent_state_t *agent;
 } api_t;
 
@@ -21,13 +24,20 @@ typedef struct {
 int catalog_api_register (router_t *router);     //  catalog + status
 int health_api_register (router_t *router);
 int agent_api_register (router_t *router);
+int gossip_api_register (router_t *router);      //  members, coordinates, keyring
 
 //  Parses the read options of a catalog/health request (and refuses
 //  ?filter, which Meridian does not evaluate). Replies 400 and returns -1
 //  on bad input.
 int api_read_options (http_request_t *request, query_opts_t *opts);
-//  Checks a requested datacenter (NULL = local). Replies 500
-//  "No path to datacenter" and returns -1 for any other DC.
-int api_check_dc (api_t *api, http_request_t *request, const char *dc);
+
+//  Runs a catalog/health read (catalog_link_read) with X-Consul-* headers.
+//  near_key (0 when the endpoint takes no ?near) names where a result
+//  holds its node: with ?near=<node> (or _agent, this node) on the local
+//  datacenter the results are sorted by estimated RTT from that node,
+//  with the LAN coordinates gossipd knows (near.h). Takes *body_p.
+void api_read (api_t *api, http_request_t *request, const char *command,
+               cJSON **body_p, const query_opts_t *opts, unsigned tables,
+               near_key_t near_key);
 
 #endif

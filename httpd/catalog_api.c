@@ -1,9 +1,13 @@
 /*  catalog_api: /v1/catalog/... and /v1/status/... (docs/http-api.md,
     "Catalog" and "Status"): validates the request like Consul, turns it
     into the catalogd command of docs/protocol/catalog-rpc.md and passes
-    the Result through the catalog link. */
+    the Result through the catalog link, which sends it to catalogd or,
+    for another datacenter or from a client agent, to forwarderd. Also the
+    ?near ordering shared with the health endpoints (api_read). */
 #include "api.h"
+#include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -20,14 +24,85 @@ api_read_options (http_request_t *request, query_opts_t *opts)
     return 0;
 }
 
-int
-api_check_dc (api_t *api, http_request_t *request, const char *dc)
+//  A ?near read between its catalog reply and gossipd's coordinates.
+typedef struct {
+    api_t *api;
+    near_key_t key;
+    char *source;               //  the node to measure from
+    cJSON *body;                //  the catalog reply
+} s_near_t;
+
+static void
+s_near_destroy (s_near_t **near_p)
 {
-    if (dc && *dc && strcmp (dc, api->cfg->datacenter) != 0) {
-        request_reply_text (request, 500, "No path to datacenter");
-        return -1;
+    s_near_t *near = *near_p;
+    if (near) {
+        free (near->source);
+        cJSON_Delete (near->body);
+        free (near);
+        *near_p = NULL;
     }
-    return 0;
+}
+
+static void
+s_near_coordinates (void *arg, http_request_t *request, int status,
+                    envelope_t *reply)
+{
+    s_near_t *near = arg;
+    if (request) {
+        cJSON *results = cJSON_GetObjectItemCaseSensitive (near->body, "Result");
+        //  Without coordinates the catalog's order stands, as Consul
+        //  leaves it for a node it has no coordinate of.
+        if (status == RPC_OK && reply->type == ENVELOPE_REP)
+            near_sort (results, near->key, reply->body, near->source);
+        else
+            log_debug ("no coordinates for ?near status=%d", status);
+        catalog_link_reply_read (request, near->body, true);
+    }
+    s_near_destroy (&near);
+}
+
+static void
+s_near_fetched (void *arg, http_request_t *request, cJSON *body)
+{
+    s_near_t *near = arg;
+    if (!request) {
+        s_near_destroy (&near);
+        return;
+    }
+    near->body = body;
+    cJSON *command = cJSON_CreateObject ();
+    peer_request (near->api->gossip, request, "coordinate.nodes", &command,
+                  LINK_TIMEOUT_MS, s_near_coordinates, near);
+}
+
+void
+api_read (api_t *api, http_request_t *request, const char *command,
+          cJSON **body_p, const query_opts_t *opts, unsigned tables,
+          near_key_t near_key)
+{
+    const char *source = near_key ? request_query (request, "near") : NULL;
+    //  Coordinates of another datacenter's nodes are not known here.
+    bool local = !opts->dc || strcmp (opts->dc, api->cfg->datacenter) == 0;
+    if (!source || !*source || !local) {
+        catalog_link_read (api->link, request, command, body_p, opts, tables, true);
+        return;
+    }
+    s_near_t *near = calloc (1, sizeof (s_near_t));
+    if (near)
+        near->source = strdup (strcmp (source, "_agent") == 0
+                               ? api->cfg->node_name : source);
+    if (!near || !near->source) {
+        free (near);
+        cJSON_Delete (*body_p);
+        *body_p = NULL;
+        request_reply_text (request, 500, "out of memory");
+        return;
+    }
+    near->api = api;
+    near->key = near_key;
+    catalog_link_read_then (api->link, request, command, body_p, opts,
+                            s_near_fetched, near);
 }
 
 //  Reads the JSON object body of a write and canonicalizes its keys.
@@ -57,8 +132,9 @@ s_write_body (http_request_t *request, const char *go_type)
     return body;
 }
 
-//  The datacenter of a write: the body's, else ?dc, else ours.
-static int
+//  The datacenter of a write: the body's, else ?dc, else ours; set as
+//  the body's Datacenter. Returns it (caller frees), NULL after a 400.
+static char *
 s_write_dc (api_t *api, http_request_t *request, cJSON *body)
 {
     cJSON *dc = cJSON_GetObjectItemCaseSensitive (body, "Datacenter");
@@ -67,18 +143,21 @@ s_write_dc (api_t *api, http_request_t *request, cJSON *body)
                             "unmarshal %s into Go struct field "
                             "RegisterRequest.Datacenter of type string",
                             cJSON_IsNumber (dc) ? "number" : "value");
-        return -1;
+        return NULL;
     }
     const char *name = cJSON_GetStringValue (dc);
     if (!name || !*name) {
         const char *query = request_query (request, "dc");
         name = (query && *query) ? query : api->cfg->datacenter;
     }
-    if (api_check_dc (api, request, name) != 0)
-        return -1;
+    char *copy = strdup (name);
+    if (!copy) {
+        request_reply_text (request, 500, "out of memory");
+        return NULL;
+    }
     cJSON_DeleteItemFromObjectCaseSensitive (body, "Datacenter");
-    cJSON_AddStringToObject (body, "Datacenter", api->cfg->datacenter);
-    return 0;
+    cJSON_AddStringToObject (body, "Datacenter", copy);
+    return copy;
 }
 
 static const char *const s_register_keys [] = {
@@ -110,11 +189,13 @@ s_catalog_register (void *ctx, http_request_t *request)
     if (cJSON_IsArray (checks))
         cJSON_ArrayForEach (check, checks)
             request_canonical_keys (check, s_check_keys);
-    if (s_write_dc (api, request, body) != 0) {
+    char *dc = s_write_dc (api, request, body);
+    if (!dc) {
         cJSON_Delete (body);
         return;
     }
-    catalog_link_write (api->link, request, "catalog.register", &body);
+    catalog_link_write (api->link, request, "catalog.register", &body, dc);
+    free (dc);
 }
 
 static void
@@ -125,21 +206,22 @@ s_catalog_deregister (void *ctx, http_request_t *request)
     if (!body)
         return;
     request_canonical_keys (body, s_deregister_keys);
-    if (s_write_dc (api, request, body) != 0) {
+    char *dc = s_write_dc (api, request, body);
+    if (!dc) {
         cJSON_Delete (body);
         return;
     }
-    catalog_link_write (api->link, request, "catalog.deregister", &body);
+    catalog_link_write (api->link, request, "catalog.deregister", &body, dc);
+    free (dc);
 }
 
+//  forwarderd knows the datacenters of the WAN pool; without it there is
+//  no right answer (a list of ours alone would silently be wrong).
 static void
 s_catalog_datacenters (void *ctx, http_request_t *request)
 {
     api_t *api = ctx;
-    cJSON *list = cJSON_CreateArray ();
-    cJSON_AddItemToArray (list, cJSON_CreateString (api->cfg->datacenter));
-    request_reply_json (request, 200, list);
-    cJSON_Delete (list);
+    catalog_link_datacenters (api->link, request);
 }
 
 //  Adds ?node-meta to body when given.
@@ -156,12 +238,12 @@ s_catalog_nodes (void *ctx, http_request_t *request)
 {
     api_t *api = ctx;
     query_opts_t opts;
-    if (api_read_options (request, &opts) || api_check_dc (api, request, opts.dc))
+    if (api_read_options (request, &opts))
         return;
     cJSON *body = cJSON_CreateObject ();
     s_add_node_meta (request, body);
-    catalog_link_read (api->link, request, "catalog.nodes", &body, &opts,
-                       LINK_TABLE_NODES, true);
+    api_read (api, request, "catalog.nodes", &body, &opts, LINK_TABLE_NODES,
+              NEAR_KEY_NODE);
 }
 
 static void
@@ -169,12 +251,12 @@ s_catalog_services (void *ctx, http_request_t *request)
 {
     api_t *api = ctx;
     query_opts_t opts;
-    if (api_read_options (request, &opts) || api_check_dc (api, request, opts.dc))
+    if (api_read_options (request, &opts))
         return;
     cJSON *body = cJSON_CreateObject ();
     s_add_node_meta (request, body);
-    catalog_link_read (api->link, request, "catalog.services", &body, &opts,
-                       LINK_TABLE_NODES | LINK_TABLE_SERVICES, true);
+    api_read (api, request, "catalog.services", &body, &opts,
+              LINK_TABLE_NODES | LINK_TABLE_SERVICES, 0);
 }
 
 static void
@@ -189,16 +271,14 @@ s_catalog_service (void *ctx, http_request_t *request)
         request_reply_text (request, 400, "Missing service name");
         return;
     }
-    if (api_check_dc (api, request, opts.dc))
-        return;
     cJSON *body = cJSON_CreateObject ();
     cJSON_AddStringToObject (body, "ServiceName", name);
     cJSON *tags = request_tags (request);
     if (tags)
         cJSON_AddItemToObject (body, "ServiceTags", tags);
     s_add_node_meta (request, body);
-    catalog_link_read (api->link, request, "catalog.service", &body, &opts,
-                       LINK_TABLE_NODES | LINK_TABLE_SERVICES, true);
+    api_read (api, request, "catalog.service", &body, &opts,
+              LINK_TABLE_NODES | LINK_TABLE_SERVICES, NEAR_KEY_NODE);
 }
 
 static void
@@ -213,22 +293,22 @@ s_catalog_node (void *ctx, http_request_t *request)
         request_reply_text (request, 400, "Missing node name");
         return;
     }
-    if (api_check_dc (api, request, opts.dc))
-        return;
     cJSON *body = cJSON_CreateObject ();
     cJSON_AddStringToObject (body, "Node", name);
-    catalog_link_read (api->link, request, "catalog.node", &body, &opts,
-                       LINK_TABLE_NODES | LINK_TABLE_SERVICES, true);
+    api_read (api, request, "catalog.node", &body, &opts,
+              LINK_TABLE_NODES | LINK_TABLE_SERVICES, 0);
 }
 
+//  Status reads take ?dc only and send no index headers.
 static void
 s_status (api_t *api, http_request_t *request, const char *command)
 {
+    query_opts_t opts;
+    memset (&opts, 0, sizeof opts);
     const char *dc = request_query (request, "dc");
-    if (api_check_dc (api, request, dc))
-        return;
+    opts.dc = (dc && *dc) ? dc : NULL;
     cJSON *body = cJSON_CreateObject ();
-    catalog_link_read (api->link, request, command, &body, NULL, 0, false);
+    catalog_link_read (api->link, request, command, &body, &opts, 0, false);
 }
 
 static void

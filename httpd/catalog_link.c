@@ -1,12 +1,13 @@
-/*  catalog_link: async catalogd RPC for HTTP requests and anti-entropy,
-    restart handling, and the event-driven response cache
-    (docs/protocol/catalog-rpc.md; invariants in catalog_link.h). */
+/*  catalog_link: async catalog RPC for HTTP requests and anti-entropy,
+    routed to catalogd or forwarderd, restart handling, and the
+    event-driven response cache (docs/protocol/catalog-rpc.md,
+    docs/protocol/server-rpc.md; invariants in catalog_link.h). */
 #include "catalog_link.h"
 #include "json_render.h"
 #include "log.h"
+#include "peer.h"
 #include "response_cache.h"
 #include "rpc_client.h"
-#include "rpc_sub.h"
 #include "timeutil.h"
 
 #include <czmq.h>
@@ -23,13 +24,9 @@
 //  Status of operations ended by catalog_link_abort_all (not an RPC status).
 #define S_ABORTED           -100
 
-#define LINK_HOLD_MS 3000
-
-#define TEXT_UNAVAILABLE \
-    "catalogd unavailable: the node's catalog daemon is not running"
-
 typedef struct {
     catalog_link_t *link;
+    peer_t *peer;               //  catalogd or forwarderd
     zlistx_t *waiters;          //  s_waiter_t: the requests answered by it
     char *group_key;            //  key in link->groups while others may join
     char command [ENVELOPE_COMMAND_MAX + 1];
@@ -48,6 +45,8 @@ typedef struct {
     bool sending;               //  inside rpc_client_send
     bool sync_done;
     int sync_status;
+    catalog_link_then_fn *then_fn;  //  read_then: who finishes the reply
+    void *then_arg;
 } s_op_t;
 
 //  One HTTP request waiting for an op.
@@ -59,6 +58,7 @@ typedef struct {
 
 typedef struct {
     catalog_link_t *link;
+    peer_t *peer;
     bool write;
     catalog_link_fn *fn;
     void *arg;
@@ -69,46 +69,52 @@ typedef struct {
 } s_call_t;
 
 struct _catalog_link_t {
-    rpc_client_t *client;
-    rpc_sub_t *sub;
+    const config_t *cfg;
+    peer_t *catalogd;           //  NULL on a client agent
+    peer_t *forwarderd;
     response_cache_t *cache;
     uint64_t epoch;             //  bumps whenever the event stream is reset
     uint64_t gens [3];          //  per table: nodes, services, checks
-    char boot [40];
-    bool have_boot;
-    uint64_t last_seq;
-    bool have_seq;
-    int64_t last_event_ms;
-    bool silent;
-    bool restarted;
+    int restarted;              //  LINK_SEEN, LINK_RESTARTED or 0
     zlistx_t *ops;              //  pending HTTP operations
     zhashx_t *groups;           //  group key -> joinable read op
     zlistx_t *calls;            //  pending raw calls
 };
 
 static void s_op_reply (void *arg, int status, envelope_t *reply);
+static void s_catalogd_signal (void *arg, peer_signal_t signal,
+                               envelope_t *event, int64_t heard_ms);
+static void s_forwarderd_signal (void *arg, peer_signal_t signal,
+                                 envelope_t *event, int64_t heard_ms);
 
 catalog_link_t *
-catalog_link_new (const char *data_dir)
+catalog_link_new (const config_t *cfg)
 {
     catalog_link_t *self = calloc (1, sizeof (catalog_link_t));
     if (!self)
         return NULL;
-    self->client = rpc_client_new (data_dir, "catalogd");
-    //  While catalogd restarts, hold requests briefly rather than answer 503
-    //  during the moment the socket takes to reconnect.
-    if (self->client)
-        rpc_client_set_hold (self->client, LINK_HOLD_MS);
-    self->sub = rpc_sub_new (data_dir, "catalogd");
+    self->cfg = cfg;
+    //  While a daemon restarts, hold requests briefly rather than answer
+    //  503 during the moment the socket takes to reconnect.
+    bool ok = true;
+    if (cfg->server) {
+        self->catalogd = peer_new (cfg->data_dir, "catalogd", "catalog", LINK_HOLD_MS);
+        ok = self->catalogd != NULL;
+    }
+    self->forwarderd = peer_new (cfg->data_dir, "forwarderd", "forwarding",
+                                 LINK_HOLD_MS);
     self->cache = response_cache_new (CACHE_MAX_ENTRIES, CACHE_MAX_BYTES);
     self->ops = zlistx_new ();
     self->calls = zlistx_new ();
     self->groups = zhashx_new ();
-    if (!self->client || !self->sub || !self->cache || !self->ops
+    if (!ok || !self->forwarderd || !self->cache || !self->ops
     ||  !self->calls || !self->groups) {
         catalog_link_destroy (&self);
         return NULL;
     }
+    if (self->catalogd)
+        peer_set_handler (self->catalogd, s_catalogd_signal, self);
+    peer_set_handler (self->forwarderd, s_forwarderd_signal, self);
     self->epoch = 1;
     return self;
 }
@@ -132,23 +138,24 @@ catalog_link_destroy (catalog_link_t **self_p)
         zlistx_destroy (&self->calls);
     }
     zhashx_destroy (&self->groups);
-    rpc_client_destroy (&self->client);
-    rpc_sub_destroy (&self->sub);
+    peer_destroy (&self->catalogd);
+    peer_destroy (&self->forwarderd);
     response_cache_destroy (&self->cache);
     free (self);
     *self_p = NULL;
 }
 
-int
-catalog_link_rpc_fd (catalog_link_t *self)
+size_t
+catalog_link_fds (catalog_link_t *self, int fds [LINK_FDS_MAX])
 {
-    return rpc_client_fd (self->client);
-}
-
-int
-catalog_link_sub_fd (catalog_link_t *self)
-{
-    return rpc_sub_fd (self->sub);
+    size_t count = 0;
+    if (self->catalogd) {
+        fds [count++] = peer_rpc_fd (self->catalogd);
+        fds [count++] = peer_sub_fd (self->catalogd);
+    }
+    fds [count++] = peer_rpc_fd (self->forwarderd);
+    fds [count++] = peer_sub_fd (self->forwarderd);
+    return count;
 }
 
 //  Everything cached so far becomes invalid.
@@ -167,11 +174,11 @@ s_bump_tables (catalog_link_t *self, unsigned tables)
             self->gens [t]++;
 }
 
+//  Whether the cache may be used: catalogd is known and heard from.
 static bool
 s_live (catalog_link_t *self)
 {
-    return self->have_boot && !self->silent
-        && time_mono_ms () - self->last_event_ms < LINK_SILENCE_MS;
+    return self->catalogd && peer_live (self->catalogd);
 }
 
 static void
@@ -185,23 +192,25 @@ s_stamp (catalog_link_t *self, unsigned tables, uint64_t stamp [CACHE_STAMP_WORD
 static void s_op_finish (s_op_t *op, int status, envelope_t *reply);
 static int s_op_send (s_op_t *op);
 
-//  catalogd restarted or went silent: what was sent to the instance that is
-//  gone will never be answered. Reads are sent again once; writes sent
+//  A daemon restarted or went silent: what was sent to the instance that
+//  is gone will never be answered. Reads are sent again once; writes sent
 //  before sent_before (while the old instance was known alive) fail, later
 //  ones may have reached the new instance and keep their deadline. Raw
 //  calls (anti-entropy, idempotent) all fail and are retried by their owner.
 static void
-s_fail_pending (catalog_link_t *self, int64_t sent_before)
+s_fail_pending (catalog_link_t *self, peer_t *peer, int64_t sent_before)
 {
+    rpc_client_t *client = peer_client (peer);
     size_t count = zlistx_size (self->calls);
     s_call_t **calls = calloc (count + 1, sizeof (s_call_t *));
     size_t n = 0;
     for (s_call_t *call = zlistx_first (self->calls); call && calls;
          call = zlistx_next (self->calls))
-        calls [n++] = call;
+        if (call->peer == peer)
+            calls [n++] = call;
     for (size_t i = 0; i < n; i++) {
         s_call_t *call = calls [i];
-        rpc_client_cancel (self->client, call->rpc_id);
+        rpc_client_cancel (client, call->rpc_id);
         zlistx_detach (self->calls, call->handle);
         call->fn (call->arg, RPC_UNAVAILABLE, NULL);
         free (call);
@@ -212,129 +221,158 @@ s_fail_pending (catalog_link_t *self, int64_t sent_before)
     s_op_t **ops = calloc (count + 1, sizeof (s_op_t *));
     n = 0;
     for (s_op_t *op = zlistx_first (self->ops); op && ops; op = zlistx_next (self->ops))
-        ops [n++] = op;
+        if (op->peer == peer)
+            ops [n++] = op;
     for (size_t i = 0; i < n; i++) {
         s_op_t *op = ops [i];
         if (!op->write && !op->resent) {
-            rpc_client_cancel (self->client, op->rpc_id);
+            rpc_client_cancel (client, op->rpc_id);
             op->resent = true;
             (void) s_op_send (op);
         }
         else
         if (op->sent_ms <= sent_before) {
-            rpc_client_cancel (self->client, op->rpc_id);
+            rpc_client_cancel (client, op->rpc_id);
             s_op_finish (op, RPC_UNAVAILABLE, NULL);
         }
     }
     free (ops);
 }
 
+//  Bumps the generations of the tables a state.changed event names.
 static void
-s_handle_event (catalog_link_t *self, envelope_t *event)
+s_state_changed (catalog_link_t *self, envelope_t *event)
 {
-    if (event->type != ENVELOPE_EVT)
+    cJSON *tables = cJSON_GetObjectItemCaseSensitive (event->body, "Tables");
+    unsigned mask = 0;
+    cJSON *table;
+    if (!cJSON_IsArray (tables)) {
+        s_bump_tables (self, LINK_TABLE_ALL);
         return;
-    bool beat = strcmp (event->command, "hello") == 0
-             || strcmp (event->command, "heartbeat") == 0;
-    if (beat) {
-        cJSON *boot = cJSON_GetObjectItemCaseSensitive (event->body, "Boot");
-        if (cJSON_IsString (boot) && boot->valuestring [0]) {
-            if (!self->have_boot || strcmp (boot->valuestring, self->boot) != 0) {
-                bool was_known = self->have_boot;
-                int64_t old_heard = self->last_event_ms;
-                snprintf (self->boot, sizeof self->boot, "%s", boot->valuestring);
-                self->have_boot = true;
-                self->have_seq = false;
-                self->restarted = true;
-                s_invalidate (self);
-                if (was_known) {
-                    log_warn ("catalogd restarted boot=%s pending=%zu",
-                              self->boot, rpc_client_pending (self->client));
-                    s_fail_pending (self, old_heard);
-                }
-                else
-                    log_info ("catalogd seen boot=%s", self->boot);
-            }
-        }
     }
-    //  A gap in the publisher's sequence means lost state.changed events.
-    if (self->have_seq && event->id != self->last_seq + 1)
-        s_invalidate (self);
-    self->last_seq = event->id;
-    self->have_seq = true;
-
-    if (strcmp (event->command, "state.changed") == 0) {
-        cJSON *tables = cJSON_GetObjectItemCaseSensitive (event->body, "Tables");
-        unsigned mask = 0;
-        cJSON *table;
-        if (cJSON_IsArray (tables)) {
-            cJSON_ArrayForEach (table, tables) {
-                const char *name = cJSON_GetStringValue (table);
-                if (name && strcmp (name, "nodes") == 0)
-                    mask |= LINK_TABLE_NODES;
-                else
-                if (name && strcmp (name, "services") == 0)
-                    mask |= LINK_TABLE_SERVICES;
-                else
-                if (name && strcmp (name, "checks") == 0)
-                    mask |= LINK_TABLE_CHECKS;
-                else
-                    mask |= LINK_TABLE_ALL;     //  unknown: be safe
-            }
-        }
+    cJSON_ArrayForEach (table, tables) {
+        const char *name = cJSON_GetStringValue (table);
+        if (name && strcmp (name, "nodes") == 0)
+            mask |= LINK_TABLE_NODES;
         else
-            mask = LINK_TABLE_ALL;
-        s_bump_tables (self, mask);
+        if (name && strcmp (name, "services") == 0)
+            mask |= LINK_TABLE_SERVICES;
+        else
+        if (name && strcmp (name, "checks") == 0)
+            mask |= LINK_TABLE_CHECKS;
+        else
+            mask |= LINK_TABLE_ALL;     //  unknown: be safe
     }
-    if (self->silent) {
-        self->silent = false;
-        s_invalidate (self);
-        log_info ("catalogd heard again boot=%s", self->boot);
+    s_bump_tables (self, mask);
+}
+
+static void
+s_catalogd_signal (void *arg, peer_signal_t signal, envelope_t *event,
+                   int64_t heard_ms)
+{
+    catalog_link_t *self = arg;
+    switch (signal) {
+        case PEER_SEEN:
+            if (!self->restarted)
+                self->restarted = LINK_SEEN;
+            s_invalidate (self);
+            break;
+        case PEER_RESTARTED:
+            self->restarted = LINK_RESTARTED;
+            s_invalidate (self);
+            s_fail_pending (self, self->catalogd, heard_ms);
+            break;
+        case PEER_SILENT:
+            s_invalidate (self);
+            s_fail_pending (self, self->catalogd, INT64_MAX);
+            break;
+        case PEER_GAP:
+        case PEER_HEARD_AGAIN:
+            //  state.changed events may have been lost.
+            s_invalidate (self);
+            break;
+        case PEER_EVENT:
+            if (strcmp (event->command, "state.changed") == 0)
+                s_state_changed (self, event);
+            break;
     }
-    self->last_event_ms = time_mono_ms ();
+}
+
+static void
+s_forwarderd_signal (void *arg, peer_signal_t signal, envelope_t *event,
+                     int64_t heard_ms)
+{
+    catalog_link_t *self = arg;
+    //  On a client agent forwarderd is the way to the local catalog.
+    if (signal == PEER_SEEN && !self->catalogd && !self->restarted)
+        self->restarted = LINK_SEEN;
+    if (signal == PEER_RESTARTED && !self->catalogd)
+        self->restarted = LINK_RESTARTED;
+    if (signal == PEER_RESTARTED)
+        s_fail_pending (self, self->forwarderd, heard_ms);
+    else
+    if (signal == PEER_SILENT)
+        s_fail_pending (self, self->forwarderd, INT64_MAX);
 }
 
 void
 catalog_link_process (catalog_link_t *self)
 {
-    rpc_client_process (self->client);
-    envelope_t *event;
-    while ((event = rpc_sub_recv (self->sub))) {
-        s_handle_event (self, event);
-        envelope_destroy (&event);
-    }
-    (void) rpc_sub_restarted_take (self->sub);
-    rpc_client_expire (self->client);
-    if (self->have_boot && !self->silent
-    &&  time_mono_ms () - self->last_event_ms >= LINK_SILENCE_MS) {
-        self->silent = true;
-        s_invalidate (self);
-        log_warn ("catalogd silent for %d ms, failing %zu pending requests",
-                  LINK_SILENCE_MS, rpc_client_pending (self->client));
-        s_fail_pending (self, INT64_MAX);
-    }
+    if (self->catalogd)
+        peer_process (self->catalogd);
+    peer_process (self->forwarderd);
+}
+
+static int64_t
+s_min_timeout (int64_t a, int64_t b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
 }
 
 int64_t
 catalog_link_next_timeout (catalog_link_t *self)
 {
-    int64_t timeout = rpc_client_next_timeout (self->client);
-    if (self->have_boot && !self->silent) {
-        int64_t silence = self->last_event_ms + LINK_SILENCE_MS - time_mono_ms ();
-        if (silence < 0)
-            silence = 0;
-        if (timeout < 0 || silence < timeout)
-            timeout = silence;
-    }
+    int64_t timeout = peer_next_timeout (self->forwarderd);
+    if (self->catalogd)
+        timeout = s_min_timeout (timeout, peer_next_timeout (self->catalogd));
     return timeout;
 }
 
-bool
+int
 catalog_link_restarted_take (catalog_link_t *self)
 {
-    bool restarted = self->restarted;
-    self->restarted = false;
+    int restarted = self->restarted;
+    self->restarted = 0;
     return restarted;
+}
+
+static bool
+s_local_dc (catalog_link_t *self, const char *dc)
+{
+    return !dc || !*dc || strcmp (dc, self->cfg->datacenter) == 0;
+}
+
+bool
+catalog_link_forwards (catalog_link_t *self, const char *dc)
+{
+    return !self->catalogd || !s_local_dc (self, dc);
+}
+
+//  The daemon that serves dc; a request for forwarderd names its
+//  datacenter in the body (server-rpc.md, "Use from httpd").
+static peer_t *
+s_route (catalog_link_t *self, const char *dc, cJSON *body)
+{
+    bool local = s_local_dc (self, dc);
+    if (local && self->catalogd)
+        return self->catalogd;
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "Datacenter");
+    cJSON_AddStringToObject (body, "Datacenter", local ? self->cfg->datacenter : dc);
+    return self->forwarderd;
 }
 
 //  -- HTTP operations ----------------------------------------------------
@@ -355,6 +393,12 @@ s_op_destroy (s_op_t **op_p)
     s_op_t *op = *op_p;
     if (!op)
         return;
+    if (op->then_fn) {
+        //  The reply never reached its finisher: let it release its state.
+        catalog_link_then_fn *fn = op->then_fn;
+        op->then_fn = NULL;
+        fn (op->then_arg, NULL, NULL);
+    }
     s_op_ungroup (op);
     if (op->handle)
         zlistx_detach (op->link->ops, op->handle);
@@ -376,7 +420,7 @@ s_waiter_cancel (void *arg)
     free (waiter);
     if (zlistx_size (op->waiters) == 0) {
         if (op->rpc_id)
-            rpc_client_cancel (op->link->client, op->rpc_id);
+            rpc_client_cancel (peer_client (op->peer), op->rpc_id);
         s_op_destroy (&op);
     }
 }
@@ -394,21 +438,74 @@ s_op_add_waiter (s_op_t *op, http_request_t *request)
     return 0;
 }
 
-static unsigned
-s_error_status (cJSON *body)
-{
-    cJSON *code = cJSON_GetObjectItemCaseSensitive (body, "Code");
-    if (cJSON_IsNumber (code) && code->valuedouble >= 400 && code->valuedouble < 600)
-        return (unsigned) code->valuedouble;
-    return 500;
-}
-
 static void
 s_add_index_header (struct MHD_Response *response, const char *name, uint64_t value)
 {
     char text [32];
     snprintf (text, sizeof text, "%" PRIu64, value);
     MHD_add_response_header (response, name, text);
+}
+
+static uint64_t
+s_reply_index (const cJSON *body)
+{
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive (body, "Index");
+    return cJSON_IsNumber (index) && index->valuedouble > 0
+         ? (uint64_t) index->valuedouble : 0;
+}
+
+//  Renders a reply's Result as a JSON response with the headers a write
+//  (X-Consul-Index) or a read (meta: all X-Consul-*) carries. Returns NULL
+//  on allocation failure; *text_p/*len_p get the body.
+static struct MHD_Response *
+s_render (const cJSON *body, bool pretty, bool write, bool meta,
+          char **text_p, size_t *len_p)
+{
+    const cJSON *result = cJSON_GetObjectItemCaseSensitive (body, "Result");
+    uint64_t index = s_reply_index (body);
+    size_t len = 0;
+    char *text = json_render (result, pretty, &len);
+    struct MHD_Response *response = text
+        ? MHD_create_response_from_buffer (len, text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!response) {
+        free (text);
+        return NULL;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "application/json");
+    //  Not a Consul header on writes, but it tells a client which index to
+    //  wait past to read its own write.
+    if ((write || meta) && index > 0)
+        s_add_index_header (response, "X-Consul-Index", index);
+    if (meta) {
+        const cJSON *leader = cJSON_GetObjectItemCaseSensitive (body, "KnownLeader");
+        const cJSON *contact = cJSON_GetObjectItemCaseSensitive (body, "LastContact");
+        MHD_add_response_header (response, "X-Consul-KnownLeader",
+                                 cJSON_IsTrue (leader) ? "true" : "false");
+        s_add_index_header (response, "X-Consul-LastContact",
+                            cJSON_IsNumber (contact) && contact->valuedouble > 0
+                            ? (uint64_t) contact->valuedouble : 0);
+    }
+    *text_p = text;
+    *len_p = len;
+    return response;
+}
+
+void
+catalog_link_reply_read (http_request_t *request, const cJSON *body, bool meta)
+{
+    if (!cJSON_GetObjectItemCaseSensitive (body, "Result")) {
+        request_reply_text (request, 500, "malformed reply: no Result");
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    struct MHD_Response *response = s_render (body, request_pretty (request),
+                                              false, meta, &text, &len);
+    if (response)
+        request_reply_owned (request, 200, response, text, len);
+    else
+        request_reply_text (request, 500, "out of memory");
 }
 
 //  Builds the response of a REP. A read is answered by a cache entry
@@ -422,16 +519,14 @@ static cache_entry_t *
 s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
 {
     catalog_link_t *self = op->link;
-    cJSON *result = cJSON_GetObjectItemCaseSensitive (body, "Result");
-    if (!result) {
-        log_warn ("catalogd reply without Result command=%s", op->command);
-        request_reply_text (request, 500, "catalogd sent a malformed reply to %s",
-                            op->command);
+    if (!cJSON_GetObjectItemCaseSensitive (body, "Result")) {
+        log_warn ("%s reply without Result command=%s", peer_name (op->peer),
+                  op->command);
+        request_reply_text (request, 500, "%s sent a malformed reply to %s",
+                            peer_name (op->peer), op->command);
         return NULL;
     }
-    cJSON *index_item = cJSON_GetObjectItemCaseSensitive (body, "Index");
-    uint64_t index = cJSON_IsNumber (index_item) && index_item->valuedouble > 0
-                   ? (uint64_t) index_item->valuedouble : 0;
+    uint64_t index = s_reply_index (body);
     bool forwarded = cJSON_IsTrue (
         cJSON_GetObjectItemCaseSensitive (body, "Forwarded"));
     bool cacheable = op->cache_key && op->meta && index > 0 && !forwarded;
@@ -451,29 +546,13 @@ s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
             return entry;
         }
     }
+    char *text = NULL;
     size_t len = 0;
-    char *text = json_render (result, op->pretty, &len);
-    struct MHD_Response *response = text
-        ? MHD_create_response_from_buffer (len, text, MHD_RESPMEM_MUST_FREE) : NULL;
+    struct MHD_Response *response = s_render (body, op->pretty, op->write,
+                                              op->meta, &text, &len);
     if (!response) {
-        free (text);
         request_reply_text (request, 500, "out of memory");
         return NULL;
-    }
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "application/json");
-    //  Not a Consul header on writes, but it tells a client which index to
-    //  wait past to read its own write.
-    if ((op->write || op->meta) && index > 0)
-        s_add_index_header (response, "X-Consul-Index", index);
-    if (op->meta) {
-        cJSON *leader = cJSON_GetObjectItemCaseSensitive (body, "KnownLeader");
-        cJSON *contact = cJSON_GetObjectItemCaseSensitive (body, "LastContact");
-        MHD_add_response_header (response, "X-Consul-KnownLeader",
-                                 cJSON_IsTrue (leader) ? "true" : "false");
-        s_add_index_header (response, "X-Consul-LastContact",
-                            cJSON_IsNumber (contact) && contact->valuedouble > 0
-                            ? (uint64_t) contact->valuedouble : 0);
     }
     if (op->write) {
         request_reply_owned (request, 200, response, text, len);
@@ -504,45 +583,54 @@ s_answer (s_op_t *op, http_request_t *request, int status, envelope_t *reply,
                               text, len, cache_entry_unref, entry);
     }
     else
-    if (status == RPC_OK && reply && reply->type == ENVELOPE_ERR) {
-        cJSON *error = cJSON_GetObjectItemCaseSensitive (reply->body, "Error");
-        request_reply_text (request, s_error_status (reply->body), "%s",
-                            cJSON_IsString (error) ? error->valuestring
-                                                   : "catalogd error");
-    }
-    else
-    if (status == RPC_TIMEOUT)
-        request_reply_text (request, 500,
-                            "catalogd timeout: no reply to %s within %" PRId64 " ms",
-                            op->command, op->timeout_ms);
-    else
     if (status == S_ABORTED)
         request_reply_text (request, 503, "httpd is shutting down");
     else
-    if (op->write && op->rpc_id)
+    if (status == RPC_UNAVAILABLE && op->write && op->rpc_id)
         request_reply_text (request, 503,
-                            "catalogd unavailable: it stopped before answering "
-                            "(the write may or may not have been applied)");
+                            "%s unavailable: it stopped before answering "
+                            "(the write may or may not have been applied)",
+                            peer_name (op->peer));
     else
-    if (status != RPC_OK)
-        request_reply_text (request, 503, TEXT_UNAVAILABLE);
-    else
-        request_reply_text (request, 500, "catalogd sent an unusable reply to %s",
-                            op->command);
+        peer_reply_error (op->peer, request, op->command, status, reply,
+                          op->timeout_ms);
     request_clear_op (request);
     request_resume (request);
+}
+
+//  read_then: hands the reply body to its finisher.
+static void
+s_op_then (s_op_t *op, s_waiter_t *waiter, envelope_t *reply)
+{
+    http_request_t *request = waiter->request;
+    catalog_link_then_fn *fn = op->then_fn;
+    op->then_fn = NULL;
+    cJSON *body = reply->body;
+    reply->body = NULL;
+    request_clear_op (request);
+    fn (op->then_arg, request, body);
+    request_settle (request, op->command);
 }
 
 //  Answers every waiter of the op and destroys it.
 static void
 s_op_finish (s_op_t *op, int status, envelope_t *reply)
 {
-    if (op->write)
-        s_bump_tables (op->link, LINK_TABLE_ALL);
+    catalog_link_t *self = op->link;
+    if (op->write && op->peer == self->catalogd)
+        s_bump_tables (self, LINK_TABLE_ALL);
     s_op_ungroup (op);
-    cache_entry_t *entry = NULL;
+    bool rep = status == RPC_OK && reply && reply->type == ENVELOPE_REP;
     s_waiter_t *waiter = zlistx_first (op->waiters);
-    if (waiter && status == RPC_OK && reply && reply->type == ENVELOPE_REP)
+    if (waiter && rep && op->then_fn) {
+        zlistx_detach (op->waiters, waiter->handle);
+        s_op_then (op, waiter, reply);
+        free (waiter);
+        s_op_destroy (&op);
+        return;
+    }
+    cache_entry_t *entry = NULL;
+    if (waiter && rep)
         entry = s_reply_result (op, reply->body, waiter->request);
     while ((waiter = zlistx_detach (op->waiters, NULL))) {
         //  The first waiter may already hold an unshared reply.
@@ -571,8 +659,8 @@ s_op_reply (void *arg, int status, envelope_t *reply)
     s_op_finish (op, status, reply);
 }
 
-//  Sends (or re-sends) the op's request. Returns 0, or -1 when catalogd is
-//  not connected: the op was then answered and destroyed.
+//  Sends (or re-sends) the op's request. Returns 0, or -1 when the daemon
+//  is not connected: the op was then answered and destroyed.
 static int
 s_op_send (s_op_t *op)
 {
@@ -582,7 +670,7 @@ s_op_send (s_op_t *op)
     op->sending = true;
     op->sync_done = false;
     op->rpc_id = 0;
-    uint64_t id = rpc_client_send (op->link->client, op->command, &send_body,
+    uint64_t id = rpc_client_send (peer_client (op->peer), op->command, &send_body,
                                    op->timeout_ms, s_op_reply, op);
     op->sending = false;
     cJSON_Delete (send_body);
@@ -596,13 +684,25 @@ s_op_send (s_op_t *op)
     return 0;
 }
 
+//  What s_op_start needs beyond the request.
+typedef struct {
+    peer_t *peer;
+    const char *command;
+    bool write;
+    bool meta;
+    char *cache_key;            //  taken
+    unsigned tables;
+    const uint64_t *stamp;
+    int64_t timeout_ms;
+    char *group_key;            //  taken: later identical reads may join
+    catalog_link_then_fn *then_fn;
+    void *then_arg;
+} s_op_args_t;
+
 //  Creates the op, sends it and suspends the request, or answers at once.
-//  group_key (taken) lets later identical reads join while it is pending.
 static void
-s_op_start (catalog_link_t *self, http_request_t *request, const char *command,
-            cJSON *body, bool write, bool meta, char *cache_key,
-            unsigned tables, const uint64_t *stamp, int64_t timeout_ms,
-            char *group_key)
+s_op_start (catalog_link_t *self, http_request_t *request, cJSON *body,
+            s_op_args_t *args)
 {
     s_op_t *op = calloc (1, sizeof (s_op_t));
     if (op)
@@ -610,22 +710,28 @@ s_op_start (catalog_link_t *self, http_request_t *request, const char *command,
     if (!op || !op->waiters) {
         free (op);
         cJSON_Delete (body);
-        free (cache_key);
-        free (group_key);
+        free (args->cache_key);
+        free (args->group_key);
+        if (args->then_fn)
+            args->then_fn (args->then_arg, NULL, NULL);
         request_reply_text (request, 500, "out of memory");
         return;
     }
     op->link = self;
-    snprintf (op->command, sizeof op->command, "%s", command);
-    op->write = write;
-    op->meta = meta;
+    op->peer = args->peer;
+    snprintf (op->command, sizeof op->command, "%s", args->command);
+    op->write = args->write;
+    op->meta = args->meta;
     op->pretty = request_pretty (request);
-    op->cache_key = cache_key;
-    op->tables = tables;
-    if (stamp)
-        memcpy (op->stamp, stamp, sizeof op->stamp);
-    op->timeout_ms = timeout_ms;
+    op->cache_key = args->cache_key;
+    op->tables = args->tables;
+    if (args->stamp)
+        memcpy (op->stamp, args->stamp, sizeof op->stamp);
+    op->timeout_ms = args->timeout_ms;
+    op->then_fn = args->then_fn;
+    op->then_arg = args->then_arg;
     op->handle = zlistx_add_end (self->ops, op);
+    char *group_key = args->group_key;
     if (s_op_add_waiter (op, request) != 0) {
         free (group_key);
         cJSON_Delete (body);
@@ -634,17 +740,30 @@ s_op_start (catalog_link_t *self, http_request_t *request, const char *command,
         return;
     }
 
-    //  Reads keep their body for a re-send after a catalogd restart.
+    //  Reads keep their body for a re-send after a daemon restart.
     op->body = body;
     if (s_op_send (op) != 0) {
         free (group_key);
-        return;         //  answered at once (catalogd not connected)
+        return;         //  answered at once (the daemon is not connected)
     }
     if (group_key && zhashx_insert (self->groups, group_key, op) == 0)
         op->group_key = group_key;
     else
         free (group_key);
     request_suspend (request);
+}
+
+//  The deadline of a read: the default, plus the wait and its jitter for a
+//  blocking query (local-rpc.md, server-rpc.md "Hop deadlines").
+static int64_t
+s_read_timeout (const query_opts_t *opts)
+{
+    if (opts->min_index == 0)
+        return LINK_TIMEOUT_MS;
+    int64_t wait = opts->wait_ms > 0 ? opts->wait_ms : WAIT_DEFAULT_MS;
+    if (wait > WAIT_MAX_MS)
+        wait = WAIT_MAX_MS;
+    return wait + wait / 16 + LINK_TIMEOUT_MS;
 }
 
 void
@@ -659,19 +778,20 @@ catalog_link_read (catalog_link_t *self, http_request_t *request,
         memset (&none, 0, sizeof none);
         opts = &none;
     }
-    char *cache_key = NULL, *group_key = NULL;
+    s_op_args_t args = { .command = command, .meta = meta, .tables = tables };
+    args.peer = s_route (self, opts->dc, body);
     uint64_t stamp [CACHE_STAMP_WORDS];
-    if (tables && !opts->consistent && s_live (self)) {
+    if (tables && args.peer == self->catalogd && !opts->consistent && s_live (self)) {
         char *printed = cJSON_PrintUnformatted (body);
         if (printed) {
-            if (asprintf (&cache_key, "%s\n%s\n%d%d", command, printed,
+            if (asprintf (&args.cache_key, "%s\n%s\n%d%d", command, printed,
                           request_pretty (request), opts->stale) < 0)
-                cache_key = NULL;
+                args.cache_key = NULL;
             free (printed);
         }
         s_stamp (self, tables, stamp);
-        cache_entry_t *entry = cache_key
-            ? response_cache_lookup (self->cache, cache_key) : NULL;
+        cache_entry_t *entry = args.cache_key
+            ? response_cache_lookup (self->cache, args.cache_key) : NULL;
         if (entry
         &&  memcmp (cache_entry_stamp (entry), stamp, sizeof stamp) == 0
         &&  (opts->min_index == 0 || cache_entry_index (entry) > opts->min_index)) {
@@ -680,45 +800,88 @@ catalog_link_read (catalog_link_t *self, http_request_t *request,
             cache_entry_ref (entry);
             request_reply_shared (request, 200, cache_entry_response (entry),
                                   text, len, cache_entry_unref, entry);
-            free (cache_key);
+            free (args.cache_key);
             cJSON_Delete (body);
             return;
         }
         //  The same read already on its way, sent since the last change
         //  we know of, answers this request too.
-        if (cache_key && asprintf (&group_key, "%s\n%" PRIu64 "\n%" PRId64,
-                                   cache_key, opts->min_index, opts->wait_ms) < 0)
-            group_key = NULL;
-        s_op_t *pending = group_key ? zhashx_lookup (self->groups, group_key) : NULL;
+        if (args.cache_key && asprintf (&args.group_key, "%s\n%" PRIu64 "\n%" PRId64,
+                                        args.cache_key, opts->min_index,
+                                        opts->wait_ms) < 0)
+            args.group_key = NULL;
+        s_op_t *pending = args.group_key
+                        ? zhashx_lookup (self->groups, args.group_key) : NULL;
         if (pending && memcmp (pending->stamp, stamp, sizeof stamp) == 0
         &&  s_op_add_waiter (pending, request) == 0) {
             request_suspend (request);
-            free (group_key);
-            free (cache_key);
+            free (args.group_key);
+            free (args.cache_key);
             cJSON_Delete (body);
             return;
         }
+        args.stamp = args.cache_key ? stamp : NULL;
     }
     query_opts_to_body (opts, body);
-    int64_t timeout = LINK_TIMEOUT_MS;
-    if (opts->min_index > 0) {
-        int64_t wait = opts->wait_ms > 0 ? opts->wait_ms : WAIT_DEFAULT_MS;
-        if (wait > WAIT_MAX_MS)
-            wait = WAIT_MAX_MS;
-        timeout = wait + wait / 16 + LINK_TIMEOUT_MS;
+    args.timeout_ms = s_read_timeout (opts);
+    s_op_start (self, request, body, &args);
+}
+
+void
+catalog_link_read_then (catalog_link_t *self, http_request_t *request,
+                        const char *command, cJSON **body_p,
+                        const query_opts_t *opts, catalog_link_then_fn *fn,
+                        void *arg)
+{
+    cJSON *body = *body_p ? *body_p : cJSON_CreateObject ();
+    *body_p = NULL;
+    query_opts_t none;
+    if (!opts) {
+        memset (&none, 0, sizeof none);
+        opts = &none;
     }
-    s_op_start (self, request, command, body, false, meta, cache_key,
-                tables, cache_key ? stamp : NULL, timeout, group_key);
+    s_op_args_t args = { .command = command, .meta = true,
+                         .then_fn = fn, .then_arg = arg };
+    args.peer = s_route (self, opts->dc, body);
+    query_opts_to_body (opts, body);
+    args.timeout_ms = s_read_timeout (opts);
+    s_op_start (self, request, body, &args);
 }
 
 void
 catalog_link_write (catalog_link_t *self, http_request_t *request,
-                    const char *command, cJSON **body_p)
+                    const char *command, cJSON **body_p, const char *dc)
 {
     cJSON *body = *body_p ? *body_p : cJSON_CreateObject ();
     *body_p = NULL;
-    s_op_start (self, request, command, body, true, false, NULL, 0, NULL,
-                LINK_TIMEOUT_MS, NULL);
+    s_op_args_t args = { .command = command, .write = true,
+                         .timeout_ms = LINK_TIMEOUT_MS };
+    args.peer = s_route (self, dc, body);
+    s_op_start (self, request, body, &args);
+}
+
+static void
+s_datacenters_reply (void *arg, http_request_t *request, int status,
+                     envelope_t *reply)
+{
+    catalog_link_t *self = arg;
+    if (!request)
+        return;
+    const cJSON *list = status == RPC_OK && reply->type == ENVELOPE_REP
+        ? cJSON_GetObjectItemCaseSensitive (reply->body, "Result") : NULL;
+    if (cJSON_IsArray (list))
+        request_reply_json (request, 200, list);
+    else
+        peer_reply_error (self->forwarderd, request, "datacenters", status,
+                          reply, LINK_TIMEOUT_MS);
+}
+
+void
+catalog_link_datacenters (catalog_link_t *self, http_request_t *request)
+{
+    cJSON *body = cJSON_CreateObject ();
+    peer_request (self->forwarderd, request, "datacenters", &body,
+                  LINK_TIMEOUT_MS, s_datacenters_reply, self);
 }
 
 void
@@ -727,11 +890,14 @@ catalog_link_abort_all (catalog_link_t *self)
     s_op_t *op;
     while ((op = zlistx_first (self->ops))) {
         if (op->rpc_id)
-            rpc_client_cancel (self->client, op->rpc_id);
+            rpc_client_cancel (peer_client (op->peer), op->rpc_id);
         op->rpc_id = 0;
         op->write = false;
         s_op_finish (op, S_ABORTED, NULL);
     }
+    if (self->catalogd)
+        peer_abort_requests (self->catalogd);
+    peer_abort_requests (self->forwarderd);
 }
 
 //  -- raw calls ------------------------------------------------------------
@@ -744,7 +910,7 @@ s_call_reply (void *arg, int status, envelope_t *reply)
         call->sync_done = true;
         return;
     }
-    if (call->write)
+    if (call->write && call->peer == call->link->catalogd)
         s_bump_tables (call->link, LINK_TABLE_ALL);
     zlistx_detach (call->link->calls, call->handle);
     catalog_link_fn *fn = call->fn;
@@ -763,12 +929,15 @@ catalog_link_call (catalog_link_t *self, const char *command, cJSON **body_p,
         *body_p = NULL;
         return 0;
     }
+    if (!*body_p)
+        *body_p = cJSON_CreateObject ();
     call->link = self;
+    call->peer = s_route (self, NULL, *body_p);
     call->write = write;
     call->fn = fn;
     call->arg = arg;
     call->sending = true;
-    uint64_t id = rpc_client_send (self->client, command, body_p,
+    uint64_t id = rpc_client_send (peer_client (call->peer), command, body_p,
                                    LINK_TIMEOUT_MS, s_call_reply, call);
     call->sending = false;
     cJSON_Delete (*body_p);
@@ -788,7 +957,7 @@ catalog_link_cancel (catalog_link_t *self, uint64_t id)
     for (s_call_t *call = zlistx_first (self->calls); call;
          call = zlistx_next (self->calls)) {
         if (call->rpc_id == id) {
-            rpc_client_cancel (self->client, id);
+            rpc_client_cancel (peer_client (call->peer), id);
             zlistx_detach (self->calls, call->handle);
             free (call);
             return;

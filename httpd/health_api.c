@@ -1,6 +1,7 @@
 /*  health_api: /v1/health/{node,checks,service,state} (docs/http-api.md,
-    "Health"): Consul's parameters (?passing, ?tag, ?node-meta, blocking
-    and consistency options) turned into catalogd's health.* commands. */
+    "Health"): Consul's parameters (?passing, ?tag, ?node-meta, ?near,
+    ?dc, blocking and consistency options) turned into catalogd's health.*
+    commands (forwarded to another datacenter by the catalog link). */
 #include "api.h"
 
 #include <string.h>
@@ -17,8 +18,6 @@ s_begin (api_t *api, http_request_t *request, query_opts_t *opts,
         request_reply_text (request, 400, "%s", missing);
         return NULL;
     }
-    if (api_check_dc (api, request, opts->dc))
-        return NULL;
     return cJSON_CreateObject ();
 }
 
@@ -39,8 +38,7 @@ s_health_node (void *ctx, http_request_t *request)
     if (!body)
         return;
     cJSON_AddStringToObject (body, "Node", request_tail (request));
-    catalog_link_read (api->link, request, "health.node", &body, &opts,
-                       LINK_TABLE_ALL, true);
+    api_read (api, request, "health.node", &body, &opts, LINK_TABLE_ALL, 0);
 }
 
 static void
@@ -53,8 +51,8 @@ s_health_checks (void *ctx, http_request_t *request)
         return;
     cJSON_AddStringToObject (body, "ServiceName", request_tail (request));
     s_add_node_meta (request, body);
-    catalog_link_read (api->link, request, "health.checks", &body, &opts,
-                       LINK_TABLE_ALL, true);
+    api_read (api, request, "health.checks", &body, &opts, LINK_TABLE_ALL,
+              NEAR_KEY_NODE);
 }
 
 static void
@@ -83,8 +81,8 @@ s_health_service (void *ctx, http_request_t *request)
         cJSON_AddItemToObject (body, "ServiceTags", tags);
     cJSON_AddBoolToObject (body, "PassingOnly", passing);
     s_add_node_meta (request, body);
-    catalog_link_read (api->link, request, "health.service", &body, &opts,
-                       LINK_TABLE_ALL, true);
+    api_read (api, request, "health.service", &body, &opts, LINK_TABLE_ALL,
+              NEAR_KEY_NODE_NODE);
 }
 
 static void
@@ -97,8 +95,8 @@ s_health_state (void *ctx, http_request_t *request)
         return;
     cJSON_AddStringToObject (body, "State", request_tail (request));
     s_add_node_meta (request, body);
-    catalog_link_read (api->link, request, "health.state", &body, &opts,
-                       LINK_TABLE_ALL, true);
+    api_read (api, request, "health.state", &body, &opts, LINK_TABLE_ALL,
+              NEAR_KEY_NODE);
 }
 
 int

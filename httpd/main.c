@@ -1,8 +1,11 @@
 /*  httpd: the HTTP front of every Meridian node. Serves Consul's v1 API
     (docs/http-api.md) on client_addr:ports.http, answers catalog, health
-    and status requests through catalogd (docs/protocol/catalog-rpc.md)
-    and keeps the agent's own services and checks (persisted in
-    <data_dir>/agent/), synced into the catalog by anti-entropy.
+    and status requests through catalogd (docs/protocol/catalog-rpc.md) or,
+    for another datacenter and on a client agent, forwarderd
+    (docs/protocol/server-rpc.md), the gossip endpoints through gossipd
+    (docs/protocol/gossip.md), and keeps the agent's own services and
+    checks (persisted in <data_dir>/agent/), synced into the catalog by
+    anti-entropy.
 
     Usage: httpd [agent flags] (-config-file FILE, -dev, -t, ...)
     Exit: 0 after SIGTERM/SIGINT or a valid -t; 1 on a configuration or

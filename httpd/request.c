@@ -697,6 +697,22 @@ request_clear_op (http_request_t *self)
 }
 
 bool
+request_op_pending (http_request_t *self)
+{
+    return self->op != NULL;
+}
+
+void
+request_settle (http_request_t *self, const char *what)
+{
+    if (self->op)
+        return;
+    if (!self->response)
+        request_reply_text (self, 500, "httpd made no response to %s", what);
+    request_resume (self);
+}
+
+bool
 request_dispatched (http_request_t *self)
 {
     return self->dispatched;

@@ -142,6 +142,12 @@ bool request_suspended (http_request_t *self);
 //  destroyed before request_clear_op.
 void request_set_op (http_request_t *self, void *op, request_cancel_fn *cancel);
 void request_clear_op (http_request_t *self);
+//  Whether an operation is recorded (set and not cleared).
+bool request_op_pending (http_request_t *self);
+//  After an asynchronous step answered or passed on the request: unless
+//  another operation is pending, resumes it (a step that made no response
+//  leaves a 500 naming what, so the client is never left waiting).
+void request_settle (http_request_t *self, const char *what);
 //  Whether the handler already ran (the server's state machine).
 bool request_dispatched (http_request_t *self);
 void request_set_dispatched (http_request_t *self);

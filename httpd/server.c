@@ -1,6 +1,7 @@
-/*  server: libmicrohttpd in external-epoll mode plus the catalogd sockets,
-    signals and timers in one zmq_poll loop (see server.h). Owns the
-    listener, the route table, the catalog link, the agent state and
+/*  server: libmicrohttpd in external-epoll mode plus the sockets of the
+    daemons httpd calls (catalogd, forwarderd, gossipd), signals and
+    timers in one zmq_poll loop (see server.h). Owns the listener, the
+    route table, the catalog link, the gossipd peer, the agent state and
     anti-entropy. */
 #include "server.h"
 #include "agent_state.h"
@@ -8,6 +9,7 @@
 #include "api.h"
 #include "catalog_link.h"
 #include "log.h"
+#include "peer.h"
 #include "request.h"
 #include "router.h"
 #include "signals.h"
@@ -31,6 +33,7 @@ struct _server_t {
     int epoll_fd;
     router_t *router;
     catalog_link_t *link;
+    peer_t *gossip;
     agent_state_t *agent;
     antientropy_t *antientropy;
     api_t api;
@@ -199,6 +202,34 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url,
     return MHD_YES;
 }
 
+//  A client agent syncs when it sees a server come up in its LAN pool
+//  (Consul's ServerUp trigger): its anti-entropy had nowhere to go. The
+//  short delay lets forwarderd, which learns of the server from the same
+//  event, list it first.
+#define SERVER_UP_SYNC_DELAY_MS 200
+
+static void
+s_gossip_signal (void *arg, peer_signal_t signal, envelope_t *event,
+                 int64_t heard_ms)
+{
+    server_t *self = arg;
+    if (signal != PEER_EVENT || self->cfg->server
+    ||  strcmp (event->command, "member.join") != 0)
+        return;
+    const char *pool = cJSON_GetStringValue (
+        cJSON_GetObjectItemCaseSensitive (event->body, "Pool"));
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive (event->body, "Member");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive (member, "Status");
+    const char *role = cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (
+        cJSON_GetObjectItemCaseSensitive (member, "Tags"), "role"));
+    if (pool && strcmp (pool, "lan") == 0 && role && strcmp (role, "consul") == 0
+    &&  cJSON_IsNumber (status) && status->valueint == 1) {
+        log_info ("server up, syncing the agent's state");
+        antientropy_resync_after (self->antientropy, time_mono_ms (),
+                                  SERVER_UP_SYNC_DELAY_MS);
+    }
+}
+
 server_t *
 server_new (const config_t *cfg)
 {
@@ -208,11 +239,12 @@ server_new (const config_t *cfg)
     self->cfg = cfg;
     self->listen_fd = -1;
     self->router = router_new ();
-    self->link = catalog_link_new (cfg->data_dir);
+    self->link = catalog_link_new (cfg);
+    self->gossip = peer_new (cfg->data_dir, "gossipd", "gossip", LINK_HOLD_MS);
     self->agent = agent_state_new (cfg->data_dir, cfg->node_name);
-    if (!self->router || !self->link || !self->agent
+    if (!self->router || !self->link || !self->gossip || !self->agent
     ||  catalog_api_register (self->router) || health_api_register (self->router)
-    ||  agent_api_register (self->router)) {
+    ||  agent_api_register (self->router) || gossip_api_register (self->router)) {
         log_error ("cannot set up httpd");
         server_destroy (&self);
         return NULL;
@@ -223,7 +255,9 @@ server_new (const config_t *cfg)
         return NULL;
     }
     self->api.cfg = cfg;
+    peer_set_handler (self->gossip, s_gossip_signal, self);
     self->api.link = self->link;
+    self->api.gossip = self->gossip;
     self->api.agent = self->agent;
     int loaded = agent_state_load (self->agent, time_mono_ms ());
     log_info ("loaded agent state services=%zu checks=%zu files=%d",
@@ -277,6 +311,7 @@ server_destroy (server_t **self_p)
     if (self->daemon) {
         //  Suspended connections must be resumed before the daemon stops.
         catalog_link_abort_all (self->link);
+        peer_abort_requests (self->gossip);
         MHD_run (self->daemon);
         MHD_stop_daemon (self->daemon);
         self->daemon = NULL;
@@ -285,6 +320,7 @@ server_destroy (server_t **self_p)
         close (self->listen_fd);
     antientropy_destroy (&self->antientropy);
     catalog_link_destroy (&self->link);
+    peer_destroy (&self->gossip);
     agent_state_destroy (&self->agent);
     router_destroy (&self->router);
     free (self);
@@ -311,6 +347,7 @@ s_poll_timeout (server_t *self)
     if (MHD_get_timeout (self->daemon, &mhd_timeout) == MHD_YES)
         timeout = mhd_timeout > INT32_MAX ? INT32_MAX : (int64_t) mhd_timeout;
     timeout = s_min_timeout (timeout, catalog_link_next_timeout (self->link));
+    timeout = s_min_timeout (timeout, peer_next_timeout (self->gossip));
     timeout = s_min_timeout (timeout, agent_state_next_timeout (self->agent, now));
     timeout = s_min_timeout (timeout,
                              antientropy_next_timeout (self->antientropy, now));
@@ -329,35 +366,50 @@ server_set_reload (server_t *self, server_reload_fn *fn, void *arg)
 int
 server_run (server_t *self)
 {
-    zmq_pollitem_t items [4];
+    //  libmicrohttpd's epoll fd, the daemons' sockets, the signal pipe.
+    zmq_pollitem_t items [LINK_FDS_MAX + 4];
     memset (items, 0, sizeof items);
-    items [0].fd = self->epoll_fd;
-    items [1].fd = catalog_link_rpc_fd (self->link);
-    items [2].fd = catalog_link_sub_fd (self->link);
-    items [3].fd = signals_fd ();
-    for (int i = 0; i < 4; i++)
+    int fds [LINK_FDS_MAX];
+    size_t count = 0;
+    items [count++].fd = self->epoll_fd;
+    size_t link_fds = catalog_link_fds (self->link, fds);
+    for (size_t i = 0; i < link_fds; i++)
+        items [count++].fd = fds [i];
+    items [count++].fd = peer_rpc_fd (self->gossip);
+    items [count++].fd = peer_sub_fd (self->gossip);
+    int signal_fd = signals_fd ();
+    if (signal_fd >= 0)
+        items [count++].fd = signal_fd;
+    for (size_t i = 0; i < count; i++)
         items [i].events = ZMQ_POLLIN;
-    int count = items [3].fd >= 0 ? 4 : 3;
 
     while (!signals_terminate_requested ()) {
-        int rc = zmq_poll (items, count, s_poll_timeout (self));
+        int rc = zmq_poll (items, (int) count, s_poll_timeout (self));
         if (rc < 0 && errno != EINTR) {
             log_error ("poll failed error=%s", zmq_strerror (errno));
             return -1;
         }
-        if (count == 4 && (items [3].revents & ZMQ_POLLIN)) {
+        if (signal_fd >= 0 && (items [count - 1].revents & ZMQ_POLLIN)) {
             signals_drain ();
             if (signals_reload_take () && self->reload)
                 self->reload (self->reload_arg);
         }
-        MHD_run (self->daemon);
+        //  Events first: a read served from the cache below must see every
+        //  state.changed that arrived before it (a write acknowledged to a
+        //  client through another node was published before its reply).
         catalog_link_process (self->link);
-        if (catalog_link_restarted_take (self->link))
+        peer_process (self->gossip);
+        MHD_run (self->daemon);
+        int seen = catalog_link_restarted_take (self->link);
+        if (seen == LINK_RESTARTED)
             antientropy_resync (self->antientropy);
+        else
+        if (seen == LINK_SEEN)
+            antientropy_first_contact (self->antientropy);
         int64_t now = time_mono_ms ();
         agent_state_expire (self->agent, now);
         antientropy_tick (self->antientropy, now);
-        //  Queue the responses of requests the replies resumed.
+        //  Connections resumed while the first run was under way.
         MHD_run (self->daemon);
     }
     log_info ("terminating");

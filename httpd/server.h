@@ -1,10 +1,11 @@
 /*  server: httpd's one thread. libmicrohttpd runs in external-epoll mode
     (no thread of its own) and its epoll fd is polled together with the
-    catalogd RPC and event sockets and the signal pipe in one zmq_poll;
-    every timer (libmicrohttpd's, RPC deadlines, TTL expiry, anti-entropy)
-    becomes the poll timeout. A request that needs catalogd suspends its
-    connection; the RPC reply resumes it and the response is queued on the
-    next access-handler call, so a blocking query holds no thread. The
+    RPC and event sockets of catalogd, forwarderd and gossipd and the
+    signal pipe in one zmq_poll; every timer (libmicrohttpd's, RPC
+    deadlines, TTL expiry, anti-entropy) becomes the poll timeout. A
+    request that needs another daemon suspends its connection; the RPC
+    reply resumes it and the response is queued on the next access-handler
+    call, so a blocking query holds no thread. The
     response is never queued on a request's first handler call, which keeps
     keep-alive working with libmicrohttpd 0.9.75. */
 #ifndef HTTPD_SERVER_H
@@ -26,8 +27,9 @@
 
 typedef struct _server_t server_t;
 
-//  Binds client_addr:ports.http, connects to catalogd (which need not be
-//  up) and loads the agent's local state. Returns NULL (logged) on failure.
+//  Binds client_addr:ports.http, connects to catalogd (servers only),
+//  forwarderd and gossipd (which need not be up) and loads the agent's
+//  local state. Returns NULL (logged) on failure.
 //  cfg must outlive the server. Caller owns return value.
 server_t *server_new (const config_t *cfg);
 void server_destroy (server_t **self_p);
