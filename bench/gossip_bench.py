@@ -12,13 +12,22 @@ to the first at once, then measure
     per agent, idle CPU per agent and UDP datagrams received
     per agent and second over a 10 s window (/proc/net/snmp: run on a quiet
     machine),
+  - CPU hog (--hog SECONDS, default 60, 0 skips): 2 busy-loop processes
+    per core for that long; every agent's member list is polled about
+    every second and the agents' log lines that mark a member suspect or
+    failed are counted: a healthy cluster shows no false failure,
   - failure detection: kill -9 of one agent, time until every survivor
     reports it failed.
 Timing goals are ratios against serf measured in the same run (never
 absolute), as bench/README.md explains.
 
 Usage: bench/gossip_bench.py [--sizes 20,50,100] [--systems gossipd,serf]
-       [--idle 10] [--settle 8] [--serf-tags consul|none] [--json out.json]
+       [--idle 10] [--settle 8] [--hog 60] [--serf-tags consul|none]
+       [--json out.json] [--registry FILE]
+--registry FILE: every process started is appended to FILE as
+"pid <pid> <starttime>" and every temporary directory as "dir <path>", so
+that bench/gossip.sh can stop and remove what is left if this script is
+killed without a chance to clean up.
 """
 
 import argparse
@@ -39,6 +48,60 @@ BIN = os.environ.get("MERIDIAN_BIN", os.path.join(TOP, "bin"))
 MRPC = os.path.join(os.environ.get("MERIDIAN_BUILD", os.path.join(TOP, "build")), "tests", "mrpc")
 POOL = ThreadPoolExecutor(max_workers=16)
 CLK = os.sysconf("SC_CLK_TCK")
+REGISTRY = None         # path of the --registry file, if any
+
+#  The hog: a busy loop that ends by itself after argv[1] seconds (it is
+#  also killed by PID when the phase ends); argv[2] names it in ps.
+HOG_CODE = ("import sys, time\n"
+            "end = time.monotonic() + float(sys.argv[1])\n"
+            "while time.monotonic() < end:\n"
+            "    pass\n")
+
+
+def start_time(pid):
+    """Start time of a process in clock ticks since boot (identifies it
+    beyond its PID)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def register(kind, value):
+    if REGISTRY is None:
+        return
+    line = "pid %d %d\n" % (value, start_time(value)) if kind == "pid" else "dir %s\n" % value
+    with open(REGISTRY, "a") as f:
+        f.write(line)
+
+
+def spawn(argv, out):
+    """Starts argv in its own session (so that killpg(pid) stops it and
+    whatever it forks) and registers it."""
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        register("pid", proc.pid)
+    except OSError:
+        pass            # already gone: nothing left to stop
+    return proc
+
+
+def kill_all(procs):
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
 
 
 def ip_of(i):
@@ -57,14 +120,33 @@ class Agents:
         self.procs = []
 
     def spawn(self, i, argv):
-        log = open(os.path.join(self.workdir, "agent%d.log" % i), "ab")
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        log.close()
-        return proc
+        with open(self.log_path(i), "ab") as log:
+            return spawn(argv, log)
+
+    def log_path(self, i):
+        return os.path.join(self.workdir, "agent%d.log" % i)
+
+    def log_sizes(self):
+        return [os.path.getsize(self.log_path(i)) for i in range(self.count)]
+
+    def log_counts(self, offsets):
+        """Counts, per kind of LOG_MARKS, the log lines written since
+        offsets (one per agent)."""
+        counts = {kind: 0 for kind in self.LOG_MARKS}
+        for i, offset in enumerate(offsets):
+            with open(self.log_path(i), "rb") as f:
+                f.seek(offset)
+                text = f.read().decode("utf-8", "replace")
+            for line in text.splitlines():
+                for kind, marks in self.LOG_MARKS.items():
+                    if any(m in line for m in marks):
+                        counts[kind] += 1
+        return counts
 
     def start_all(self):
-        self.procs = [self.start(i) for i in range(self.count)]
+        self.procs = []
+        for i in range(self.count):     # one by one: stop_all sees each
+            self.procs.append(self.start(i))
         deadline = time.monotonic() + 60
         waiting = set(range(self.count))
         while waiting and time.monotonic() < deadline:
@@ -79,17 +161,7 @@ class Agents:
             raise RuntimeError("%s agents %s never answered" % (self.name, sorted(waiting)))
 
     def stop_all(self):
-        for p in self.procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        for p in self.procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_all(self.procs)
 
     def pids(self):
         return [p.pid for p in self.procs if p.poll() is None]
@@ -97,13 +169,20 @@ class Agents:
 
 class Gossipd(Agents):
     name = "gossipd"
+    #  Log lines (gossipd at info) counted during the hog, by kind.
+    LOG_MARKS = {
+        "probe_failed": ["gossipd: probe failed, no ack "],
+        "suspect": ["gossipd: suspect pool="],
+        "failed": ["gossipd: member.failed pool="],
+        "refute": ["gossipd: refuting a suspicion of ourselves "],
+    }
 
     def start(self, i):
         data_dir = os.path.join(self.workdir, "n%d" % i)
         os.makedirs(data_dir, exist_ok=True)
         config = {"datacenter": "dc1", "node_name": "n%d" % i, "node_id": str(uuid.uuid4()),
                   "server": False, "data_dir": data_dir, "bind_addr": ip_of(i),
-                  "advertise_addr": ip_of(i), "log_level": "warn"}
+                  "advertise_addr": ip_of(i), "log_level": "info"}
         path = os.path.join(data_dir, "gossipd.json")
         with open(path, "w") as f:
             json.dump(config, f)
@@ -130,6 +209,14 @@ class Gossipd(Agents):
 class Serf(Agents):
     name = "serf"
     consul_tags = True
+    #  memberlist logs a suspicion only when its own probe fails (not when
+    #  it hears one): "suspect" stays empty for serf.
+    LOG_MARKS = {
+        "probe_failed": ["memberlist: Suspect "],
+        "suspect": [],
+        "failed": ["serf: EventMemberFailed: "],
+        "refute": ["memberlist: Refuting a suspect message", "memberlist: Refuting a dead message"],
+    }
 
     def start(self, i):
         #  By default the tags a Consul client carries (and gossipd gossips),
@@ -140,7 +227,7 @@ class Serf(Agents):
             tags = []
         return self.spawn(i, ["serf", "agent", "-node=n%d" % i, "-bind=%s:7946" % ip_of(i),
                               "-rpc-addr=%s:7373" % ip_of(i), "-profile=lan",
-                              "-log-level=warn"] + tags)
+                              "-log-level=info"] + tags)
 
     def cli(self, i, command, *args):
         #  Go flags stop at the first argument: -rpc-addr goes first.
@@ -209,10 +296,73 @@ def udp_in_datagrams():
     return int(lines[1][lines[0].index("InDatagrams")])
 
 
-def run(system, count, idle, settle):
+def hog_phase(agents, count, seconds, interval=1.0):
+    """Runs 2 busy loops per core for `seconds` while polling every agent's
+    member list about every `interval`; returns what the agents saw."""
+    cores = len(os.sched_getaffinity(0))
+    result = {"hog_s": seconds, "hog_procs": 2 * cores}
+    pids = agents.pids()
+    offsets = agents.log_sizes()
+    last = {}           # (agent, member) -> status at the previous poll
+    flaps = 0           # transitions to failed seen by the polls
+    failed_members = set()
+    errors = rounds = 0
+    first_failed = None
+    hogs = []
+    try:
+        ticks0 = {p: cpu_ticks(p) for p in pids}
+        t0 = time.monotonic()
+        for _ in range(2 * cores):
+            #  The busy loop bounds itself (a second of grace), and is killed
+            #  by PID below in every case.
+            hogs.append(spawn([sys.executable, "-c", HOG_CODE, str(seconds + 1),
+                               "gossip-bench-hog"], subprocess.DEVNULL))
+        hog_ticks0 = {p.pid: cpu_ticks(p.pid) for p in hogs}
+        end = t0 + seconds
+        while time.monotonic() < end:
+            r0 = time.monotonic()
+            views = list(POOL.map(agents.statuses, range(count)))
+            rounds += 1
+            for i, view in enumerate(views):
+                if not view:
+                    errors += 1         # no answer in time: not a failure
+                    continue
+                for name, status in view.items():
+                    if status == "failed":
+                        failed_members.add(name)
+                        if first_failed is None:
+                            first_failed = round(time.monotonic() - t0, 1)
+                        if last.get((i, name)) != "failed":
+                            flaps += 1
+                    last[(i, name)] = status
+            time.sleep(max(0.0, min(interval - (time.monotonic() - r0), end - time.monotonic())))
+        wall = time.monotonic() - t0
+        hog_ticks = sum(cpu_ticks(p) - hog_ticks0[p] for p in hog_ticks0 if os.path.exists("/proc/%d" % p))
+        agent_cpu = [100.0 * (cpu_ticks(p) - ticks0[p]) / CLK / wall for p in pids]
+        result["hog_load_1m_end"] = loadavg()[0]
+    finally:
+        kill_all(hogs)
+    result["hog_cpu_pct_of_machine"] = round(100.0 * hog_ticks / CLK / wall / cores, 1)
+    result["hog_agent_cpu_pct_mean"] = round(statistics.mean(agent_cpu), 3)
+    result["hog_polls"] = rounds
+    result["hog_poll_interval_s"] = round(wall / max(rounds, 1), 2)
+    result["hog_poll_errors"] = errors
+    result["hog_false_failure"] = bool(failed_members)
+    result["hog_first_failed_s"] = first_failed
+    result["hog_failed_members"] = sorted(failed_members)
+    result["hog_flaps_polled"] = flaps
+    #  Lines written up to now: a suspicion raised during the hog may only
+    #  end (failed, or refuted) after it.
+    for kind, n in agents.log_counts(offsets).items():
+        result["hog_log_" + kind] = n if agents.LOG_MARKS[kind] else None
+    return result
+
+
+def run(system, count, idle, settle, hog):
     workdir = tempfile.mkdtemp(prefix="gossip-bench-")
+    register("dir", workdir)
     agents = system(count, workdir)
-    result = {"system": system.name, "n": count}
+    result = {"system": system.name, "n": count, "load_1m_start": loadavg()[0]}
     try:
         agents.start_all()
         t0 = time.monotonic()
@@ -242,6 +392,13 @@ def run(system, count, idle, settle):
         result["idle_cpu_pct_mean"] = round(statistics.mean(cpu), 3)
         result["udp_rx_per_agent_s"] = round((udp1 - udp0) / (w1 - w0) / count, 2)
 
+        if hog > 0:
+            result.update(hog_phase(agents, count, hog))
+            #  Back to N alive everywhere before the detection step (at
+            #  once if the hog made no false failure).
+            seen, missing, _ = poll_until(agents, range(count), alive, 60)
+            result["hog_recovered_s"] = round(max(seen.values()), 2) if not missing else None
+
         victim = count // 2
         os.killpg(agents.procs[victim].pid, signal.SIGKILL)
         agents.procs[victim].wait(10)
@@ -264,10 +421,20 @@ def main():
     parser.add_argument("--systems", default="gossipd,serf")
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--settle", type=float, default=8.0)
+    parser.add_argument("--hog", type=float, default=60.0,
+                        help="seconds of CPU hog (2 busy loops per core) after the idle "
+                             "window; 0 skips (default 60)")
+    parser.add_argument("--registry", help="file to append started PIDs and temp dirs to")
     parser.add_argument("--serf-tags", choices=["consul", "none"], default="consul",
                         help="tags of the serf agents (default: a Consul client's)")
     parser.add_argument("--json")
     args = parser.parse_args()
+    global REGISTRY
+    REGISTRY = args.registry
+    #  SIGTERM and SIGHUP unwind like Ctrl-C, so that every `finally` stops
+    #  the agents and hogs of the current run and removes its directory.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     Serf.consul_tags = args.serf_tags == "consul"
     systems = {"gossipd": Gossipd, "serf": Serf}
     results = []
@@ -275,7 +442,7 @@ def main():
         for name in args.systems.split(","):
             print("# %s N=%d ..." % (name, n), file=sys.stderr, flush=True)
             try:
-                results.append(run(systems[name], n, args.idle, args.settle))
+                results.append(run(systems[name], n, args.idle, args.settle, args.hog))
             except Exception as e:  # noqa: BLE001 - report and go on with the next run
                 results.append({"system": name, "n": n, "error": str(e)})
             print(json.dumps(results[-1]), flush=True)
@@ -290,6 +457,20 @@ def main():
             gv, sv = g.get(k), s.get(k)
             ratio = "%.2f" % (gv / sv) if isinstance(gv, (int, float)) and sv else "-"
             print("| %d | %s | %s | %s | %s |" % (n, k, gv, sv, ratio))
+    hog_keys = ["hog_false_failure", "hog_flaps_polled", "hog_log_failed", "hog_log_suspect",
+                "hog_log_probe_failed", "hog_log_refute", "hog_polls", "hog_poll_errors",
+                "hog_cpu_pct_of_machine", "hog_agent_cpu_pct_mean", "hog_load_1m_end"]
+    hogged = [r for r in results if "hog_s" in r]
+    if hogged:
+        print("\n| N | during the CPU hog | gossipd | serf |")
+        print("|---|---|---|---|")
+        for n in sorted({r["n"] for r in hogged}):
+            by = {r["system"]: r for r in hogged if r["n"] == n}
+            for k in hog_keys:
+                cells = [by.get(x, {}).get(k, "-") for x in ("gossipd", "serf")]
+                cells = ["-" if v is None else ("yes" if v is True else "no" if v is False else v)
+                         for v in cells]
+                print("| %d | %s | %s | %s |" % (n, k[4:], cells[0], cells[1]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
