@@ -35,7 +35,7 @@ START_TEST (test_register_body)
     ck_assert_str_eq (cJSON_GetObjectItem (body, "Address")->valuestring, "10.1.2.3");
     ck_assert_str_eq (cJSON_GetObjectItem (body, "Datacenter")->valuestring, "dc1");
     ck_assert_str_eq (cJSON_GetObjectItem (body, "ID")->valuestring, tags[0].value);
-    ck_assert (cJSON_IsFalse (cJSON_GetObjectItem (body, "SkipNodeUpdate")));
+    ck_assert (cJSON_IsTrue (cJSON_GetObjectItem (body, "SkipNodeUpdate")));
     ck_assert_ptr_null (cJSON_GetObjectItem (body, "Service"));
     cJSON *check = cJSON_GetObjectItem (body, "Check");
     ck_assert_str_eq (cJSON_GetObjectItem (check, "CheckID")->valuestring, "serfHealth");
