@@ -440,6 +440,42 @@ s_node_id_load (config_t *cfg, char *err, size_t err_size)
 }
 
 bool
+config_join_addr_valid (const char *text)
+{
+    char host[CONFIG_ADDR_MAX + 8];
+    const char *port = NULL;
+    size_t len = strlen (text);
+    if (len == 0 || len >= sizeof host)
+        return false;
+    if (text[0] == '[') {
+        const char *close = strchr (text, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return false;
+        snprintf (host, sizeof host, "%.*s", (int) (close - text - 1), text + 1);
+        port = close[1] ? close + 2 : NULL;
+    }
+    else {
+        const char *colon = strchr (text, ':');
+        if (colon && !strchr (colon + 1, ':')) {
+            snprintf (host, sizeof host, "%.*s", (int) (colon - text), text);
+            port = colon + 1;
+        }
+        else
+            snprintf (host, sizeof host, "%s", text);
+    }
+    unsigned char addr[sizeof (struct in6_addr)];
+    if (inet_pton (AF_INET, host, addr) != 1 && inet_pton (AF_INET6, host, addr) != 1)
+        return false;
+    if (port) {
+        char *end = NULL;
+        long value = strtol (port, &end, 10);
+        if (!*port || *end || value < 1 || value > 65535)
+            return false;
+    }
+    return true;
+}
+
+bool
 config_dc_name_valid (const char *name)
 {
     size_t len = strlen (name);
@@ -501,8 +537,9 @@ config_finish (config_t *cfg, char *err, size_t err_size)
     for (int i = 0; i < cfg->retry_join_count + cfg->retry_join_wan_count; i++) {
         const char *entry = i < cfg->retry_join_count ? cfg->retry_join[i]
                           : cfg->retry_join_wan[i - cfg->retry_join_count];
-        if (strchr (entry, ' ') || strchr (entry, '/'))
-            return s_fail (err, err_size, "%s: \"%s\" must be host or host:port",
+        if (!config_join_addr_valid (entry))
+            return s_fail (err, err_size, "%s: \"%s\" must be ip, ip:port or [ipv6]:port "
+                           "(host names are not resolved)",
                            i < cfg->retry_join_count ? "retry_join" : "retry_join_wan", entry);
     }
     if (cfg->gossip_lan.probe_timeout_ms > cfg->gossip_lan.probe_interval_ms)

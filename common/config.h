@@ -94,6 +94,10 @@ int config_write_file (const config_t *cfg, const char *path);
 //  [a-z0-9_-], 1..63, as Consul checks).
 bool config_dc_name_valid (const char *name);
 
+//  True when text is an address join can use: "ip", "ip:port" or
+//  "[ipv6]:port" (host names are not resolved).
+bool config_join_addr_valid (const char *text);
+
 //  Prints the usage of the shared agent flags.
 void config_print_flags_usage (void);
 
