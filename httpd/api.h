@@ -25,6 +25,7 @@ int catalog_api_register (router_t *router);     //  catalog + status
 int health_api_register (router_t *router);
 int agent_api_register (router_t *router);
 int gossip_api_register (router_t *router);      //  members, coordinates, keyring
+int operator_api_register (router_t *router);    //  operator raft
 
 //  Parses the read options of a catalog/health request (and refuses
 //  ?filter, which Meridian does not evaluate). Replies 400 and returns -1
@@ -39,5 +40,18 @@ int api_read_options (http_request_t *request, query_opts_t *opts);
 void api_read (api_t *api, http_request_t *request, const char *command,
                cJSON **body_p, const query_opts_t *opts, unsigned tables,
                near_key_t near_key);
+
+//  The options of GET /v1/operator/raft/configuration: Consul's read
+//  options (?stale, ?consistent, ?dc; ?wait and ?index are checked but,
+//  as in Consul, never block: they are cleared). Replies 400 and returns
+//  -1 on bad input.
+int operator_configuration_options (http_request_t *request,
+                                    query_opts_t *opts);
+
+//  The operator.raft.remove_peer body of DELETE /v1/operator/raft/peer:
+//  {"ID":<?id>} or {"Address":<?address>} (a parameter counts when present,
+//  even empty). Replies 400 with Consul's text and returns NULL unless
+//  exactly one of them is given. Caller owns return value.
+cJSON *operator_peer_body (http_request_t *request);
 
 #endif

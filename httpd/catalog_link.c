@@ -852,10 +852,19 @@ void
 catalog_link_write (catalog_link_t *self, http_request_t *request,
                     const char *command, cJSON **body_p, const char *dc)
 {
+    catalog_link_write_then (self, request, command, body_p, dc, NULL, NULL);
+}
+
+void
+catalog_link_write_then (catalog_link_t *self, http_request_t *request,
+                         const char *command, cJSON **body_p, const char *dc,
+                         catalog_link_then_fn *fn, void *arg)
+{
     cJSON *body = *body_p ? *body_p : cJSON_CreateObject ();
     *body_p = NULL;
     s_op_args_t args = { .command = command, .write = true,
-                         .timeout_ms = LINK_TIMEOUT_MS };
+                         .timeout_ms = LINK_TIMEOUT_MS,
+                         .then_fn = fn, .then_arg = arg };
     args.peer = s_route (self, dc, body);
     s_op_start (self, request, body, &args);
 }

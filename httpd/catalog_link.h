@@ -45,9 +45,10 @@ typedef struct _catalog_link_t catalog_link_t;
 //  or RPC_TIMEOUT / RPC_UNAVAILABLE with reply NULL.
 typedef void (catalog_link_fn) (void *arg, int status, envelope_t *reply);
 
-//  A read's reply body ({"Index","KnownLeader","LastContact","Result"},
-//  owned by the callee) for the caller to finish: it must answer request
-//  (catalog_link_reply_read) or pass it on to another asynchronous step.
+//  A REP's body (a read's {"Index","KnownLeader","LastContact","Result"},
+//  a write's {"Index","Result"}; owned by the callee) for the caller to
+//  finish: it must answer request (e.g. catalog_link_reply_read) or pass
+//  it on to another asynchronous step.
 //  request and body are NULL when the request was answered otherwise
 //  (an error) or went away: only release arg then.
 typedef void (catalog_link_then_fn) (void *arg, http_request_t *request,
@@ -102,6 +103,12 @@ void catalog_link_reply_read (http_request_t *request, const cJSON *body,
 //  becomes the body.
 void catalog_link_write (catalog_link_t *self, http_request_t *request,
                          const char *command, cJSON **body_p, const char *dc);
+//  Like catalog_link_write, handing the reply body to fn instead of
+//  answering (errors are answered as usual).
+void catalog_link_write_then (catalog_link_t *self, http_request_t *request,
+                              const char *command, cJSON **body_p,
+                              const char *dc, catalog_link_then_fn *fn,
+                              void *arg);
 //  GET /v1/catalog/datacenters: forwarderd's `datacenters` list.
 void catalog_link_datacenters (catalog_link_t *self, http_request_t *request);
 

@@ -244,7 +244,8 @@ server_new (const config_t *cfg)
     self->agent = agent_state_new (cfg->data_dir, cfg->node_name);
     if (!self->router || !self->link || !self->gossip || !self->agent
     ||  catalog_api_register (self->router) || health_api_register (self->router)
-    ||  agent_api_register (self->router) || gossip_api_register (self->router)) {
+    ||  agent_api_register (self->router) || gossip_api_register (self->router)
+    ||  operator_api_register (self->router)) {
         log_error ("cannot set up httpd");
         server_destroy (&self);
         return NULL;
