@@ -1,9 +1,9 @@
 /*  daemon: catalogd's core, one libuv loop that drives everything: the RPC
     ROUTER (docs/protocol/catalog-rpc.md) through uv_poll on its ZMQ_FD,
-    libraft's I/O, the heartbeat and blocking-query timers and the signal
-    pipe. It dispatches requests: writes become raft proposals answered
-    once applied; reads run against the store, or park until a table they
-    read changes or their deadline passes; status reads report raft. */
+    libraft's I/O, the links to gossipd and forwarderd (cluster.h), the
+    heartbeat, the deadline timer of held and parked requests and the
+    signal pipe. Requests go to the request server (serve.h); SIGTERM
+    answers what waits, closes raft and the handles, and ends the loop. */
 #ifndef CATALOGD_DAEMON_H
 #define CATALOGD_DAEMON_H
 

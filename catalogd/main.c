@@ -3,9 +3,11 @@
     docs/protocol/catalog-rpc.md; design in docs/catalogd.md.
 
     Usage: catalogd [agent flags] (-config-file FILE, -dev, -t, ...)
-    Exit: 0 after SIGTERM/SIGINT or a valid -t; 1 on a configuration or
-    start-up error. */
+           catalogd -recover-peers FILE [agent flags]
+    Exit: 0 after SIGTERM/SIGINT or a valid -t (or a done recovery); 1 on
+    a configuration or start-up error. */
 #include "daemon.h"
+#include "operator.h"
 
 #include "config.h"
 #include "log.h"
@@ -25,9 +27,15 @@ typedef struct {
 static void
 s_usage (void)
 {
-    printf ("Usage: catalogd [flags]\n\n"
+    printf ("Usage: catalogd [flags]\n"
+            "       catalogd -recover-peers FILE [flags]\n\n"
             "Runs the catalog state store of a Meridian server: nodes,\n"
-            "services and health checks, replicated through raft.\n\n");
+            "services and health checks, replicated through raft.\n\n"
+            "  -recover-peers FILE   rewrite the raft configuration of this\n"
+            "                        stopped server to the servers of FILE\n"
+            "                        (Consul's peers.json format) and exit;\n"
+            "                        see docs/catalogd.md, \"Recovering from a\n"
+            "                        lost quorum\"\n\n");
     config_print_flags_usage ();
 }
 
@@ -70,6 +78,30 @@ main (int argc, char **argv)
     //  again on every request.
     mallopt (M_MMAP_THRESHOLD, 16 * 1024 * 1024);
     mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    //  -recover-peers FILE is catalogd's own flag: taken out before the
+    //  agent flags are parsed.
+    const char *recover = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i] + (strncmp (argv[i], "--", 2) == 0);
+        const char *value = NULL;
+        int taken = 0;
+        if (strcmp (flag, "-recover-peers") == 0 && i + 1 < argc) {
+            value = argv[i + 1];
+            taken = 2;
+        }
+        else
+        if (strncmp (flag, "-recover-peers=", 15) == 0) {
+            value = flag + 15;
+            taken = 1;
+        }
+        if (taken) {
+            recover = value;
+            for (int j = i; j + taken <= argc; j++)
+                argv[j] = argv[j + taken];
+            argc -= taken;
+            break;
+        }
+    }
     signals_install ();
     config_t cfg;
     char err[CONFIG_ERROR_MAX];
@@ -86,6 +118,8 @@ main (int argc, char **argv)
         log_error ("catalogd runs on servers only: set server (or -dev)");
         return 1;
     }
+    if (recover)
+        return catalog_operator_recover (&cfg, recover);
     if (rundir_prepare (cfg.data_dir)) {
         log_error ("cannot prepare run dir data_dir=%s error=\"%s\"",
                    cfg.data_dir, strerror (errno));

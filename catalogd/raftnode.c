@@ -17,16 +17,12 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-//  Entries between snapshots, and entries kept after one (so a follower a
-//  little behind catches up from the log, not a whole snapshot). Restart
-//  replays at most threshold + trailing entries.
-#define SNAPSHOT_THRESHOLD 1024
-#define SNAPSHOT_TRAILING  512
 
 struct _catalog_raft_t {
     uv_loop_t *loop;
@@ -38,8 +34,13 @@ struct _catalog_raft_t {
     bool transport_ready;
     bool io_ready;
     bool raft_ready;
+    bool started;
     bool closing;
     bool closed;
+    bool changing;              //  a membership change of ours in flight
+    bool transferring;
+    struct raft_transfer transfer;
+    uint64_t contact_at;        //  libraft time of the last leader contact
     raft_id id;
     char address[CONFIG_ADDR_MAX + 8];
     char bind[CONFIG_ADDR_MAX + 8];
@@ -63,6 +64,13 @@ typedef struct {
     catalog_raft_barrier_fn *fn;
     void *arg;
 } s_barrier_t;
+
+typedef struct {
+    struct raft_change request;
+    catalog_raft_t *owner;
+    catalog_raft_change_fn *fn;
+    void *arg;
+} s_change_t;
 
 uint64_t
 catalog_raft_id_from_uuid (const char *node_id)
@@ -91,6 +99,36 @@ catalog_raft_id_from_uuid (const char *node_id)
         }
     }
     return id ? id : 1;
+}
+
+uint64_t
+catalog_raft_id_parse (const char *text)
+{
+    if (!text)
+        return 0;
+    size_t length = strlen (text);
+    //  A UUID: 8-4-4-4-12 hex digits.
+    if (length == 36) {
+        for (size_t i = 0; i < length; i++) {
+            bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+            if (dash ? text[i] != '-' : !isxdigit ((unsigned char) text[i]))
+                return 0;
+        }
+        return catalog_raft_id_from_uuid (text);
+    }
+    //  The raft ID itself: 16 hex digits.
+    if (length == 16) {
+        uint64_t id = 0;
+        for (size_t i = 0; i < length; i++) {
+            if (!isxdigit ((unsigned char) text[i]))
+                return 0;
+            int value = isdigit ((unsigned char) text[i])
+                      ? text[i] - '0' : tolower ((unsigned char) text[i]) - 'a' + 10;
+            id = (id << 4) | (uint64_t) value;
+        }
+        return id;
+    }
+    return 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -173,6 +211,7 @@ catalog_raft_new (uv_loop_t *loop, const config_t *cfg, catalog_fsm_t *fsm)
     self->loop = loop;
     self->catalog_fsm = fsm;
     self->server_port = cfg->ports.server;
+    //  More servers agree on their configuration first (bootstrap.c).
     self->bootstrap = cfg->bootstrap_expect == 1 || cfg->dev;
     self->id = catalog_raft_id_from_uuid (*cfg->node_id ? cfg->node_id
                                                         : cfg->node_name);
@@ -252,32 +291,107 @@ catalog_raft_destroy (catalog_raft_t **self_p)
     }
 }
 
+bool
+catalog_raft_has_state (catalog_raft_t *self)
+{
+    //  libraft's files: metadata1/2 (term and vote), open-N and N-M log
+    //  segments, snapshot-* files. A node started on an empty dir writes
+    //  nothing until it hears from a cluster.
+    DIR *dir = opendir (self->dir);
+    if (!dir)
+        return false;
+    bool state = false;
+    struct dirent *entry;
+    while (!state && (entry = readdir (dir))) {
+        const char *name = entry->d_name;
+        if (strncmp (name, "metadata", 8) != 0 && strncmp (name, "open-", 5) != 0
+            && strncmp (name, "snapshot-", 9) != 0 && !isdigit ((unsigned char) name[0]))
+            continue;
+        char path[CONFIG_PATH_MAX + 300];
+        struct stat info;
+        snprintf (path, sizeof path, "%s/%s", self->dir, name);
+        if (stat (path, &info) == 0 && S_ISREG (info.st_mode) && info.st_size > 0)
+            state = true;
+    }
+    closedir (dir);
+    return state;
+}
+
+//  Builds a libraft configuration of voters. Returns 0 or a raft error.
+static int
+s_configuration_make (struct raft_configuration *configuration,
+                      const catalog_raft_server_t *servers, size_t n)
+{
+    raft_configuration_init (configuration);
+    for (size_t i = 0; i < n; i++) {
+        int rc = raft_configuration_add (configuration, servers[i].id,
+                                         servers[i].address, RAFT_VOTER);
+        if (rc) {
+            raft_configuration_close (configuration);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
+catalog_raft_bootstrap (catalog_raft_t *self,
+                        const catalog_raft_server_t *servers, size_t n)
+{
+    assert (!self->started);
+    struct raft_configuration configuration;
+    int rc = s_configuration_make (&configuration, servers, n);
+    if (rc == 0) {
+        rc = raft_bootstrap (&self->raft, &configuration);
+        raft_configuration_close (&configuration);
+    }
+    if (rc == 0)
+        log_info ("raft bootstrapped voters=%zu id=%016llx address=%s", n,
+                  (unsigned long long) self->id, self->address);
+    else
+    if (rc != RAFT_CANTBOOTSTRAP)
+        log_error ("raft bootstrap failed error=\"%s\" detail=\"%s\"",
+                   raft_strerror (rc), raft_errmsg (&self->raft));
+    return rc;
+}
+
+int
+catalog_raft_recover (catalog_raft_t *self,
+                      const catalog_raft_server_t *servers, size_t n)
+{
+    assert (!self->started);
+    struct raft_configuration configuration;
+    int rc = s_configuration_make (&configuration, servers, n);
+    if (rc == 0) {
+        rc = raft_recover (&self->raft, &configuration);
+        raft_configuration_close (&configuration);
+    }
+    if (rc)
+        log_error ("raft recover failed error=\"%s\" detail=\"%s\" dir=%s",
+                   raft_strerror (rc), raft_errmsg (&self->raft), self->dir);
+    else
+        log_info ("raft configuration recovered voters=%zu dir=%s", n, self->dir);
+    return rc;
+}
+
 int
 catalog_raft_start (catalog_raft_t *self)
 {
+    assert (!self->started);
     if (self->bootstrap) {
-        struct raft_configuration configuration;
-        raft_configuration_init (&configuration);
-        int rc = raft_configuration_add (&configuration, self->id,
-                                         self->address, RAFT_VOTER);
-        if (rc == 0)
-            rc = raft_bootstrap (&self->raft, &configuration);
-        raft_configuration_close (&configuration);
-        if (rc == 0)
-            log_info ("raft bootstrapped a one-voter cluster id=%llx "
-                      "address=%s", (unsigned long long) self->id,
-                      self->address);
-        else
-        if (rc != RAFT_CANTBOOTSTRAP) {
-            log_error ("raft bootstrap failed error=\"%s\" detail=\"%s\"",
-                       raft_strerror (rc), raft_errmsg (&self->raft));
+        catalog_raft_server_t one;
+        memset (&one, 0, sizeof one);
+        one.id = self->id;
+        one.role = CATALOG_RAFT_VOTER;
+        snprintf (one.address, sizeof one.address, "%s", self->address);
+        int rc = catalog_raft_bootstrap (self, &one, 1);
+        if (rc && rc != RAFT_CANTBOOTSTRAP)
             return -1;
-        }
     }
     raft_set_election_timeout (&self->raft, self->election_ms);
     raft_set_heartbeat_timeout (&self->raft, self->heartbeat_ms);
-    raft_set_snapshot_threshold (&self->raft, SNAPSHOT_THRESHOLD);
-    raft_set_snapshot_trailing (&self->raft, SNAPSHOT_TRAILING);
+    raft_set_snapshot_threshold (&self->raft, CATALOG_RAFT_SNAPSHOT_THRESHOLD);
+    raft_set_snapshot_trailing (&self->raft, CATALOG_RAFT_SNAPSHOT_TRAILING);
     raft_set_pre_vote (&self->raft, true);
     int rc = raft_start (&self->raft);
     if (rc) {
@@ -287,12 +401,19 @@ catalog_raft_start (catalog_raft_t *self)
                    self->bind, self->dir);
         return -1;
     }
-    log_info ("raft started id=%llx address=%s bind=%s dir=%s "
-              "last_index=%llu election_ms=%u", (unsigned long long) self->id,
-              self->address, self->bind, self->dir,
-              (unsigned long long) raft_last_index (&self->raft),
-              self->election_ms);
+    self->started = true;
+    log_info ("raft started id=%016llx address=%s bind=%s dir=%s "
+              "last_index=%llu voters=%u election_ms=%u",
+              (unsigned long long) self->id, self->address, self->bind,
+              self->dir, (unsigned long long) raft_last_index (&self->raft),
+              self->raft.configuration.n, self->election_ms);
     return 0;
+}
+
+bool
+catalog_raft_started (catalog_raft_t *self)
+{
+    return self->started && !self->closing;
 }
 
 static void
@@ -390,12 +511,118 @@ catalog_raft_barrier (catalog_raft_t *self, catalog_raft_barrier_fn *fn,
 }
 
 //  ---------------------------------------------------------------------
+//  Membership
+
+static void
+s_change_done (struct raft_change *request, int status)
+{
+    s_change_t *change = (s_change_t *) request->data;
+    change->owner->changing = false;
+    if (change->fn)
+        change->fn (change->arg, status);
+    free (change);
+}
+
+int
+catalog_raft_change (catalog_raft_t *self, catalog_raft_change_t kind,
+                     uint64_t id, const char *address,
+                     catalog_raft_change_fn *fn, void *arg)
+{
+    if (self->closing || !self->started)
+        return RAFT_SHUTDOWN;
+    if (self->changing)
+        return RAFT_CANTCHANGE;
+    s_change_t *change = (s_change_t *) calloc (1, sizeof *change);
+    assert (change);
+    change->request.data = change;
+    change->owner = self;
+    change->fn = fn;
+    change->arg = arg;
+    int rc;
+    if (kind == CATALOG_RAFT_ADD)
+        rc = address ? raft_add (&self->raft, &change->request, id, address,
+                                 s_change_done)
+                     : RAFT_INVALID;
+    else
+    if (kind == CATALOG_RAFT_PROMOTE)
+        rc = raft_assign (&self->raft, &change->request, id, RAFT_VOTER,
+                          s_change_done);
+    else
+        rc = raft_remove (&self->raft, &change->request, id, s_change_done);
+    if (rc)
+        free (change);
+    else
+        self->changing = true;
+    return rc;
+}
+
+bool
+catalog_raft_changing (catalog_raft_t *self)
+{
+    return self->changing;
+}
+
+static void
+s_transfer_done (struct raft_transfer *request)
+{
+    catalog_raft_t *self = (catalog_raft_t *) request->data;
+    self->transferring = false;
+    raft_id id = 0;
+    const char *address = NULL;
+    raft_leader (&self->raft, &id, &address);
+    log_info ("raft leadership transfer done leader=%016llx",
+              (unsigned long long) id);
+}
+
+int
+catalog_raft_transfer (catalog_raft_t *self, uint64_t id)
+{
+    if (self->closing || !self->started)
+        return RAFT_SHUTDOWN;
+    if (self->transferring)
+        return RAFT_BUSY;
+    memset (&self->transfer, 0, sizeof self->transfer);
+    self->transfer.data = self;
+    int rc = raft_transfer (&self->raft, &self->transfer, id, s_transfer_done);
+    if (rc == 0)
+        self->transferring = true;
+    return rc;
+}
+
+int
+catalog_raft_configuration (catalog_raft_t *self,
+                            catalog_raft_server_t **servers_p,
+                            uint64_t *index_p)
+{
+    const struct raft_configuration *configuration = &self->raft.configuration;
+    unsigned n = self->closing ? 0 : configuration->n;
+    catalog_raft_server_t *servers
+        = (catalog_raft_server_t *) calloc (n ? n : 1, sizeof *servers);
+    if (!servers)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        servers[i].id = configuration->servers[i].id;
+        servers[i].role = configuration->servers[i].role;
+        snprintf (servers[i].address, sizeof servers[i].address, "%s",
+                  configuration->servers[i].address
+                  ? configuration->servers[i].address : "");
+    }
+    if (index_p)
+        *index_p = self->raft.configuration_uncommitted_index
+                 ? self->raft.configuration_uncommitted_index
+                 : self->raft.configuration_index;
+    *servers_p = servers;
+    return (int) n;
+}
+
+//  ---------------------------------------------------------------------
 //  State
 
 bool
 catalog_raft_is_leader (catalog_raft_t *self)
 {
-    return !self->closing && raft_state (&self->raft) == RAFT_LEADER;
+    return self->started && !self->closing
+           && raft_state (&self->raft) == RAFT_LEADER;
 }
 
 bool
@@ -403,7 +630,7 @@ catalog_raft_leader_known (catalog_raft_t *self)
 {
     raft_id id = 0;
     const char *address = NULL;
-    if (self->closing)
+    if (!self->started || self->closing)
         return false;
     raft_leader (&self->raft, &id, &address);
     return id != 0;
@@ -422,14 +649,62 @@ catalog_raft_last_applied (catalog_raft_t *self)
 }
 
 uint64_t
+catalog_raft_last_index (catalog_raft_t *self)
+{
+    return self->started ? raft_last_index (&self->raft) : 0;
+}
+
+uint64_t
+catalog_raft_last_contact_ms (catalog_raft_t *self)
+{
+    if (!self->started || self->closing
+        || raft_state (&self->raft) == RAFT_LEADER)
+        return 0;
+    //  libraft restarts the election timer of a follower on every
+    //  AppendEntries or InstallSnapshot from its leader (and on granting
+    //  a vote): while a leader is known, that is the last contact. Without
+    //  one the timer restarts with every election round, so the time since
+    //  the last contact seen is reported instead.
+    raft_time now = self->io.time (&self->io);
+    raft_id id = 0;
+    const char *address = NULL;
+    raft_leader (&self->raft, &id, &address);
+    if (id && raft_state (&self->raft) == RAFT_FOLLOWER)
+        self->contact_at = self->raft.election_timer_start;
+    else
+    if (self->contact_at == 0)
+        self->contact_at = now;
+    return now > self->contact_at ? (uint64_t) (now - self->contact_at) : 0;
+}
+
+uint64_t
+catalog_raft_leader_id (catalog_raft_t *self)
+{
+    raft_id id = 0;
+    const char *address = NULL;
+    if (!self->started || self->closing)
+        return 0;
+    raft_leader (&self->raft, &id, &address);
+    return id;
+}
+
+uint64_t
 catalog_raft_id (catalog_raft_t *self)
 {
     return self->id;
 }
 
 const char *
+catalog_raft_address (catalog_raft_t *self)
+{
+    return self->address;
+}
+
+const char *
 catalog_raft_state_name (catalog_raft_t *self)
 {
+    if (!self->started)
+        return "unstarted";
     switch (raft_state (&self->raft)) {
         case RAFT_LEADER:
             return "leader";
@@ -444,9 +719,9 @@ catalog_raft_state_name (catalog_raft_t *self)
 
 //  "host:raft_port" -> "host:server_port" (every server uses the same
 //  ports, as with Consul's defaults).
-static void
-s_server_address (catalog_raft_t *self, const char *raft_address, char *buf,
-                  size_t size)
+void
+catalog_raft_server_address (catalog_raft_t *self, const char *raft_address,
+                             char *buf, size_t size)
 {
     const char *colon = strrchr (raft_address, ':');
     int host_len = colon ? (int) (colon - raft_address) : (int) strlen (raft_address);
@@ -459,11 +734,11 @@ catalog_raft_leader (catalog_raft_t *self, char *buf, size_t size)
     raft_id id = 0;
     const char *address = NULL;
     *buf = 0;
-    if (self->closing)
+    if (!self->started || self->closing)
         return;
     raft_leader (&self->raft, &id, &address);
     if (id && address)
-        s_server_address (self, address, buf, size);
+        catalog_raft_server_address (self, address, buf, size);
 }
 
 cJSON *
@@ -479,7 +754,7 @@ catalog_raft_peers (catalog_raft_t *self)
         if (server->role != RAFT_VOTER || !server->address)
             continue;
         char address[CONFIG_ADDR_MAX + 16];
-        s_server_address (self, server->address, address, sizeof address);
+        catalog_raft_server_address (self, server->address, address, sizeof address);
         cJSON_AddItemToArray (peers, cJSON_CreateString (address));
     }
     return peers;
@@ -505,4 +780,16 @@ int
 catalog_raft_error_code (int status)
 {
     return status == RAFT_SHUTDOWN || status == RAFT_CANCELED ? 503 : 500;
+}
+
+bool
+catalog_raft_error_not_leader (int status)
+{
+    return status == RAFT_NOTLEADER;
+}
+
+bool
+catalog_raft_error_busy (int status)
+{
+    return status == RAFT_CANTCHANGE;
 }

@@ -10,6 +10,7 @@
 #include "cmd_keyring.h"
 #include "cmd_leave.h"
 #include "cmd_members.h"
+#include "cmd_operator.h"
 #include "cmd_services.h"
 #include "cmd_version.h"
 
@@ -31,6 +32,8 @@ static const command_t s_commands [] = {
     { "leave", cmd_leave_run,
       "Gracefully leaves the Meridian cluster and shuts down" },
     { "members", cmd_members_run, "Lists the members of a Meridian cluster" },
+    { "operator", cmd_operator_run,
+      "Provides cluster-level tools for Meridian operators" },
     { "services", cmd_services_run,
       "Interact with services (register, deregister)" },
     { "version", cmd_version_run, "Prints the Meridian version" },

@@ -231,6 +231,12 @@ s_call_local (call_t *call)
     forwarder_t *self = call->owner;
     cJSON *body = s_call_body (call);
     cJSON_DeleteItemFromObjectCaseSensitive (body, "ViaDatacenter");
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "Server");
+    //  catalogd bounds its waits (for a leader, for the leader's answer)
+    //  by the deadline of this hop.
+    int64_t timeout = fwd_hop_timeout (&call->info, FWD_MARGIN_LOCAL);
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "RequestTimeout");
+    cJSON_AddNumberToObject (body, "RequestTimeout", (double) timeout);
     cJSON *copy = cJSON_Duplicate (body, true);
     if (!copy) {
         s_call_error (call, 500, "out of memory");
@@ -241,8 +247,7 @@ s_call_local (call_t *call)
     call->unavailable_now = false;
     self->ops++;
     call->hop_id = rpc_client_send (self->catalogd, s_call_command (call), &copy,
-                                    fwd_hop_timeout (&call->info, FWD_MARGIN_LOCAL),
-                                    s_on_catalogd, call);
+                                    timeout, s_on_catalogd, call);
     call->sending = false;
     if (!call->unavailable_now)
         return;
@@ -325,14 +330,18 @@ s_on_server (void *arg, int status, envelope_t *reply)
 
 //  Makes the JSON text sent to servers, once per call.
 static int
-s_call_encode (call_t *call)
+s_call_encode (call_t *call, int64_t timeout)
 {
     if (call->body_json)
         return 0;
     forwarder_t *self = call->owner;
     cJSON *body = s_call_body (call);
     cJSON_DeleteItemFromObjectCaseSensitive (body, "ViaDatacenter");
-    if (self->cfg.server)
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "Server");
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "RequestTimeout");
+    //  The next node bounds its own hops by what is left of ours.
+    cJSON_AddNumberToObject (body, "RequestTimeout", (double) timeout);
+    if (self->cfg.server && !call->info.server[0])
         cJSON_AddStringToObject (body, "ViaDatacenter", self->cfg.datacenter);
     call->body_json = cJSON_PrintUnformatted (body);
     return call->body_json ? 0 : -1;
@@ -346,7 +355,7 @@ s_call_forward (call_t *call)
     forwarder_t *self = call->owner;
     bool lan = !self->cfg.server;
     int64_t timeout = fwd_hop_timeout (&call->info, lan ? FWD_MARGIN_LAN : FWD_MARGIN_WAN);
-    if (s_call_encode (call) != 0) {
+    if (s_call_encode (call, timeout) != 0) {
         s_call_error (call, 500, "out of memory");
         return;
     }
@@ -382,6 +391,70 @@ s_call_forward (call_t *call)
                   FWD_ERR_CLIENT_PREFIX, call->hop_dc);
         s_call_error (call, 500, text);
     }
+}
+
+//  --------------------------------------------------------------------
+//  Targeted hop: the server the request's Server field names (catalogd
+//  forwarding to its raft leader, or asking a peer for its raft status)
+
+static void
+s_on_targeted (void *arg, int status, envelope_t *reply)
+{
+    call_t *call = (call_t *) arg;
+    forwarder_t *self = call->owner;
+    call->hop = HOP_NONE;
+    char text[512];
+    if (status == FWD_POOL_OK) {
+        self->forwarded++;
+        s_call_relay (call, reply, true);
+        return;
+    }
+    //  Nothing reached the server (or a read that may be asked again was
+    //  lost): the caller may try again, there or elsewhere.
+    if (status == FWD_POOL_UNSENT
+        || (status == FWD_POOL_LOST && call->info.kind != FWD_KIND_WRITE)) {
+        snprintf (text, sizeof text, "server %s is not reachable", call->server);
+        s_call_error (call, FWD_CODE_MISDIRECTED, text);
+        return;
+    }
+    if (status == FWD_POOL_LOST)
+        snprintf (text, sizeof text, "%sconnection to %s (%s) lost",
+                  FWD_ERR_CALL_PREFIX, call->server, call->hop_dc);
+    else
+        snprintf (text, sizeof text, "%stimeout after %" PRId64 "ms waiting for %s (%s)",
+                  FWD_ERR_CALL_PREFIX, fwd_hop_timeout (&call->info, FWD_MARGIN_WAN),
+                  call->server, call->hop_dc);
+    log_warn ("targeted request failed server=%s command=%s error=\"%s\"",
+              call->server, s_call_command (call), text);
+    s_call_error (call, 500, text);
+}
+
+static void
+s_call_targeted (call_t *call)
+{
+    forwarder_t *self = call->owner;
+    if (strcmp (call->info.datacenter, self->cfg.datacenter) != 0) {
+        s_call_error (call, 400, "Server names a server of the local datacenter only");
+        return;
+    }
+    snprintf (call->hop_dc, sizeof call->hop_dc, "%s", self->cfg.datacenter);
+    snprintf (call->server, sizeof call->server, "%s", call->info.server);
+    int64_t timeout = fwd_hop_timeout (&call->info, FWD_MARGIN_WAN);
+    if (s_call_encode (call, timeout) != 0) {
+        s_call_error (call, 500, "out of memory");
+        return;
+    }
+    uint64_t id = fwd_pool_send (self->pool, call->hop_dc, call->server,
+                                 s_call_command (call), call->body_json, timeout,
+                                 s_on_targeted, call);
+    if (!id) {
+        char text[256];
+        snprintf (text, sizeof text, "server %s is not reachable", call->server);
+        s_call_error (call, FWD_CODE_MISDIRECTED, text);
+        return;
+    }
+    call->hop = HOP_SERVER;
+    call->hop_id = id;
 }
 
 //  --------------------------------------------------------------------
@@ -429,6 +502,12 @@ s_call_start (call_t *call)
         s_call_reply (call, &stats);
         return;
     }
+    //  Only the node's own daemons choose the server; from the network
+    //  the field is dropped and the request served here.
+    if (call->ipc && call->info.server[0]) {
+        s_call_targeted (call);
+        return;
+    }
     if (!self->cfg.server) {
         //  A client agent sends everything to a server of its DC.
         snprintf (call->hop_dc, sizeof call->hop_dc, "%s", self->cfg.datacenter);
@@ -474,6 +553,10 @@ static bool
 s_keep_connection (void *arg, const char *dc, const char *address)
 {
     forwarder_t *self = (forwarder_t *) arg;
+    //  A server's connections to servers of its own DC serve targeted
+    //  requests (raft leader forwarding): kept until idle.
+    if (self->cfg.server && strcmp (dc, self->cfg.datacenter) == 0)
+        return true;
     return fwd_routes_has (self->routes, dc, address);
 }
 

@@ -4,8 +4,10 @@
 #include "fwd_msg.h"
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -26,8 +28,11 @@ static const command_entry_t s_commands[] = {
     { "health.state",       FWD_KIND_READ },
     { "status.leader",      FWD_KIND_READ },
     { "status.peers",       FWD_KIND_READ },
+    { "raft.status",        FWD_KIND_READ },
+    { "operator.raft.configuration", FWD_KIND_READ },
     { "catalog.register",   FWD_KIND_WRITE },
     { "catalog.deregister", FWD_KIND_WRITE },
+    { "operator.raft.remove_peer",   FWD_KIND_WRITE },
     { "datacenters",        FWD_KIND_DATACENTERS },
     { "stats",              FWD_KIND_STATS },
 };
@@ -92,6 +97,20 @@ s_string_field (const cJSON *body, const char *name, char *buf, size_t size,
     return 0;
 }
 
+//  "host:port" or "[v6]:port" with a port 1..65535.
+static bool
+s_host_port (const char *text)
+{
+    const char *colon = strrchr (text, ':');
+    if (!colon || colon == text || text[strlen (text) - 1] == ':')
+        return false;
+    if (text[0] == '[' && colon[-1] != ']')
+        return false;
+    char *end = NULL;
+    long port = strtol (colon + 1, &end, 10);
+    return *end == 0 && port > 0 && port <= 65535 && isdigit ((unsigned char) colon[1]);
+}
+
 int
 fwd_request_parse (const char *command, const cJSON *body,
                    const char *local_dc, fwd_request_t *info,
@@ -126,6 +145,14 @@ fwd_request_parse (const char *command, const cJSON *body,
     if (!fits || (info->via[0] && !config_dc_name_valid (info->via)))
         return s_fail (err, err_size, "ViaDatacenter must be a datacenter name");
 
+    if (s_string_field (body, "Server", info->server, sizeof info->server, &fits)
+        || !fits || (info->server[0] && !s_host_port (info->server)))
+        return s_fail (err, err_size, "Server must be \"host:port\"");
+    double timeout;
+    if (s_uint_field (body, "RequestTimeout", &timeout))
+        return s_fail (err, err_size, "RequestTimeout must be a non-negative integer (ms)");
+    info->request_timeout_ms = (int64_t) timeout;
+
     double min_index, wait;
     if (s_uint_field (body, "MinQueryIndex", &min_index))
         return s_fail (err, err_size, "MinQueryIndex must be a non-negative integer");
@@ -146,7 +173,15 @@ fwd_request_parse (const char *command, const cJSON *body,
 int64_t
 fwd_hop_timeout (const fwd_request_t *info, int64_t margin_ms)
 {
-    return info->budget_ms + margin_ms;
+    int64_t timeout = info->budget_ms + margin_ms;
+    if (info->request_timeout_ms > 0) {
+        int64_t cap = info->request_timeout_ms - FWD_HOP_MARGIN;
+        if (cap < FWD_HOP_MIN)
+            cap = FWD_HOP_MIN;
+        if (cap < timeout)
+            timeout = cap;
+    }
+    return timeout;
 }
 
 void

@@ -18,18 +18,26 @@
 //  Consul's connection pool wraps every error a server returned with this.
 #define FWD_ERR_CALL_PREFIX   "rpc error making call: "
 #define FWD_ERR_CLIENT_PREFIX "rpc error getting client: "
+//  A targeted request that never reached its server (or a read lost on
+//  the way): the caller may try again. Never shown to HTTP clients.
+#define FWD_CODE_MISDIRECTED  421
 
 //  Hop margins added to the blocking budget (ms), outermost first.
 #define FWD_MARGIN_CALLER  5000     //  httpd -> forwarderd
 #define FWD_MARGIN_LAN     4000     //  client agent -> server
 #define FWD_MARGIN_WAN     3500     //  server -> server of the target DC
 #define FWD_MARGIN_LOCAL   3000     //  serving forwarderd -> catalogd
+//  Under a caller's RequestTimeout: each hop answers this much earlier,
+//  and gets at least FWD_HOP_MIN.
+#define FWD_HOP_MARGIN     100
+#define FWD_HOP_MIN        100
 
 //  catalogd's blocking defaults (docs/protocol/catalog-rpc.md).
 #define FWD_WAIT_DEFAULT_MS  300000
 #define FWD_WAIT_MAX_MS      600000
 
 #define FWD_DC_MAX 64
+#define FWD_SERVER_MAX 96       //  "host:port" of the Server field
 
 typedef enum {
     FWD_KIND_READ = 1,      //  forwarded; may be retried on another server
@@ -48,6 +56,11 @@ typedef struct {
     char via[FWD_DC_MAX];
     bool blocking;          //  MinQueryIndex > 0
     int64_t budget_ms;      //  0, or wait + wait/16 for a blocking read
+    //  Server: "host:port" of the server of the local DC to send it to
+    //  (honoured on requests from the node's own daemons), "" when absent.
+    char server[FWD_SERVER_MAX];
+    //  RequestTimeout: the caller's deadline in ms, 0 when absent.
+    int64_t request_timeout_ms;
 } fwd_request_t;
 
 //  Kind of a command, or -1 when it is not one forwarderd serves.
@@ -59,7 +72,8 @@ int fwd_request_parse (const char *command, const cJSON *body,
                        const char *local_dc, fwd_request_t *info,
                        char *err, size_t err_size);
 
-//  Deadline of a hop for this request: budget + margin.
+//  Deadline of a hop for this request: budget + margin, and never past
+//  the caller's RequestTimeout (less a hop margin).
 int64_t fwd_hop_timeout (const fwd_request_t *info, int64_t margin_ms);
 
 //  Writes the text of an error relayed from another node: Consul's pool

@@ -213,8 +213,8 @@ START_TEST (test_snapshot_restart)
     s_node_t node;
     s_setup (&node);
     s_start (&node);
-    //  Past the snapshot threshold (1024 entries), pipelined.
-    enum { N = 1300 };
+    //  Past the snapshot threshold, pipelined.
+    enum { N = CATALOG_RAFT_SNAPSHOT_THRESHOLD + 300 };
     s_result_t *results = (s_result_t *) calloc (N, sizeof *results);
     int done = 0;
     for (int i = 0; i < N; i++) {
