@@ -233,6 +233,12 @@ rpc_client_fd (rpc_client_t *self)
     return zsock_fd (self->dealer);
 }
 
+bool
+rpc_client_readable (rpc_client_t *self)
+{
+    return (zsock_events (self->dealer) & ZMQ_POLLIN) != 0;
+}
+
 size_t
 rpc_client_pending (rpc_client_t *self)
 {

@@ -10,6 +10,7 @@
 #define MRD_RPC_CLIENT_H
 
 #include "envelope.h"
+#include <stdbool.h>
 
 typedef struct _rpc_client_t rpc_client_t;
 
@@ -30,6 +31,10 @@ rpc_client_t *rpc_client_new_endpoint (const char *endpoint);
 void rpc_client_destroy (rpc_client_t **self_p);
 
 int rpc_client_fd (rpc_client_t *self);
+//  True when a reply is waiting. ZMQ_FD is edge-triggered and a send on the
+//  socket can consume the edge: loops call this before sleeping and poll
+//  with no timeout while it is true.
+bool rpc_client_readable (rpc_client_t *self);
 
 //  Sends a request; takes *body_p. Returns the request id (> 0). When the
 //  daemon is not connected, fn is called at once with RPC_UNAVAILABLE (and

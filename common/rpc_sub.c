@@ -58,6 +58,12 @@ rpc_sub_fd (rpc_sub_t *self)
     return zsock_fd (self->sub);
 }
 
+bool
+rpc_sub_readable (rpc_sub_t *self)
+{
+    return (zsock_events (self->sub) & ZMQ_POLLIN) != 0;
+}
+
 envelope_t *
 rpc_sub_recv (rpc_sub_t *self)
 {

@@ -13,6 +13,8 @@ typedef struct _rpc_sub_t rpc_sub_t;
 rpc_sub_t *rpc_sub_new (const char *data_dir, const char *daemon);
 void rpc_sub_destroy (rpc_sub_t **self_p);
 int rpc_sub_fd (rpc_sub_t *self);
+//  True when an event is waiting (see rpc_client_readable).
+bool rpc_sub_readable (rpc_sub_t *self);
 
 //  Next well-formed event or NULL when none is waiting (drain on readable).
 //  Caller owns return value.

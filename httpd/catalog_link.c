@@ -158,6 +158,13 @@ catalog_link_fds (catalog_link_t *self, int fds [LINK_FDS_MAX])
     return count;
 }
 
+bool
+catalog_link_readable (catalog_link_t *self)
+{
+    return (self->catalogd && peer_readable (self->catalogd))
+        || peer_readable (self->forwarderd);
+}
+
 //  Everything cached so far becomes invalid.
 static void
 s_invalidate (catalog_link_t *self)

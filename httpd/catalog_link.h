@@ -62,6 +62,9 @@ void catalog_link_destroy (catalog_link_t **self_p);
 
 //  The ZeroMQ fds to poll for input; returns how many (<= LINK_FDS_MAX).
 size_t catalog_link_fds (catalog_link_t *self, int fds [LINK_FDS_MAX]);
+//  True when a reply or event is waiting on one of the link's sockets.
+bool
+    catalog_link_readable (catalog_link_t *self);
 
 //  Handles replies, events, deadlines and heartbeat silence. Call on every
 //  loop iteration (the ZeroMQ fds are edge-triggered).

@@ -100,6 +100,12 @@ peer_sub_fd (peer_t *self)
     return rpc_sub_fd (self->sub);
 }
 
+bool
+peer_readable (peer_t *self)
+{
+    return rpc_client_readable (self->client) || rpc_sub_readable (self->sub);
+}
+
 rpc_client_t *
 peer_client (peer_t *self)
 {

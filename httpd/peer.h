@@ -68,6 +68,10 @@ void peer_destroy (peer_t **self_p);
 const char *peer_name (peer_t *self);
 int peer_rpc_fd (peer_t *self);
 int peer_sub_fd (peer_t *self);
+//  True when a reply or event is waiting on the peer's sockets: ZMQ_FD is
+//  edge-triggered, so the loop checks this before it sleeps.
+bool
+    peer_readable (peer_t *self);
 //  The RPC client, for owners that keep their own pending requests.
 rpc_client_t *peer_client (peer_t *self);
 //  Where the owner learns about restarts and events.

@@ -385,7 +385,11 @@ server_run (server_t *self)
         items [i].events = ZMQ_POLLIN;
 
     while (!signals_terminate_requested ()) {
-        int rc = zmq_poll (items, (int) count, s_poll_timeout (self));
+        //  Sends made by handlers inside MHD_run can consume the edge of a
+        //  ZMQ_FD that became readable: never sleep on input already there.
+        bool pending = catalog_link_readable (self->link)
+                    || peer_readable (self->gossip);
+        int rc = zmq_poll (items, (int) count, pending ? 0 : s_poll_timeout (self));
         if (rc < 0 && errno != EINTR) {
             log_error ("poll failed error=%s", zmq_strerror (errno));
             return -1;
