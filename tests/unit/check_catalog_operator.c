@@ -4,6 +4,7 @@
     finding the peer a remove_peer names (Consul's errors), the peers file
     parser, and -recover-peers rewriting a stopped node's configuration. */
 #include <check.h>
+#include <ftw.h>
 #include "../../catalogd/operator.h"
 #include "../../catalogd/fsm.h"
 #include "log.h"
@@ -93,13 +94,21 @@ s_close (s_node_t *node)
     catalog_store_destroy (&node->store);
 }
 
+static int
+s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st; (void) flag; (void) ftw;
+    return remove (path);
+}
+
+//  Removes the node's data dir and the peers files made beside it.
 static void
 s_teardown (s_node_t *node)
 {
-    zdir_t *dir = zdir_new (node->dir, NULL);
-    if (dir)
-        zdir_remove (dir, true);
-    zdir_destroy (&dir);
+    nftw (node->dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    char path[sizeof node->dir + 32];
+    snprintf (path, sizeof path, "%s.peers.json", node->dir);
+    remove (path);
 }
 
 static catalog_servers_t *
