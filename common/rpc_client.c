@@ -4,6 +4,7 @@
     deadlines in a binary min-heap with lazy deletion, so thousands of parked
     blocking queries cost O(log n) per operation. */
 #include "rpc_client.h"
+#include "deadline_heap.h"
 #include "log.h"
 #include "rundir.h"
 #include "timeutil.h"
@@ -20,20 +21,13 @@ typedef struct {
 
 #define HOLD_RETRY_MS 10
 
-typedef struct {
-    int64_t deadline;
-    uint64_t id;
-} deadline_t;
-
 struct _rpc_client_t {
     zsock_t *dealer;
     uint64_t next_id;
     pending_t *slots;
     size_t capacity;        //  power of two
     size_t count;
-    deadline_t *heap;
-    size_t heap_size;
-    size_t heap_capacity;
+    deadline_heap_t *deadlines;
     int64_t hold_ms;
     size_t held;            //  pending entries with unsent != NULL
 };
@@ -114,59 +108,17 @@ s_remove (rpc_client_t *self, pending_t *entry)
     self->count--;
 }
 
-static void
-s_heap_push (rpc_client_t *self, int64_t deadline, uint64_t id)
-{
-    if (self->heap_size == self->heap_capacity) {
-        size_t capacity = self->heap_capacity ? self->heap_capacity * 2 : 64;
-        deadline_t *heap = (deadline_t *) realloc (self->heap, capacity * sizeof (deadline_t));
-        if (!heap)
-            return;     //  the request then simply has no local deadline
-        self->heap = heap;
-        self->heap_capacity = capacity;
-    }
-    size_t at = self->heap_size++;
-    while (at > 0) {
-        size_t parent = (at - 1) / 2;
-        if (self->heap[parent].deadline <= deadline)
-            break;
-        self->heap[at] = self->heap[parent];
-        at = parent;
-    }
-    self->heap[at].deadline = deadline;
-    self->heap[at].id = id;
-}
-
-static void
-s_heap_pop (rpc_client_t *self)
-{
-    deadline_t last = self->heap[--self->heap_size];
-    size_t at = 0;
-    for (;;) {
-        size_t child = at * 2 + 1;
-        if (child >= self->heap_size)
-            break;
-        if (child + 1 < self->heap_size
-            && self->heap[child + 1].deadline < self->heap[child].deadline)
-            child++;
-        if (last.deadline <= self->heap[child].deadline)
-            break;
-        self->heap[at] = self->heap[child];
-        at = child;
-    }
-    if (self->heap_size)
-        self->heap[at] = last;
-}
-
 //  Drops heap tops whose request is gone (answered or cancelled).
 static void
 s_heap_prune (rpc_client_t *self)
 {
-    while (self->heap_size) {
-        pending_t *entry = s_find (self, self->heap[0].id);
-        if (entry && entry->deadline == self->heap[0].deadline)
+    int64_t deadline;
+    uint64_t id;
+    while (deadline_heap_peek (self->deadlines, &deadline, &id)) {
+        pending_t *entry = s_find (self, id);
+        if (entry && entry->deadline == deadline)
             return;
-        s_heap_pop (self);
+        deadline_heap_pop (self->deadlines);
     }
 }
 
@@ -178,8 +130,9 @@ rpc_client_new_endpoint (const char *endpoint)
         return NULL;
     self->capacity = 64;
     self->slots = (pending_t *) calloc (self->capacity, sizeof (pending_t));
+    self->deadlines = deadline_heap_new ();
     self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->slots || !self->dealer) {
+    if (!self->slots || !self->deadlines || !self->dealer) {
         rpc_client_destroy (&self);
         return NULL;
     }
@@ -221,7 +174,7 @@ rpc_client_destroy (rpc_client_t **self_p)
         for (size_t i = 0; self->slots && i < self->capacity; i++)
             zmsg_destroy (&self->slots[i].unsent);
         free (self->slots);
-        free (self->heap);
+        deadline_heap_destroy (&self->deadlines);
         free (self);
         *self_p = NULL;
     }
@@ -300,7 +253,8 @@ rpc_client_send (rpc_client_t *self, const char *command, cJSON **body_p,
         self->held++;
     }
     s_insert_slot (self, &entry);
-    s_heap_push (self, entry.deadline, id);
+    //  Out of memory here leaves the request without a local deadline.
+    deadline_heap_push (self->deadlines, entry.deadline, id);
     return id;
 }
 
@@ -395,10 +349,12 @@ rpc_client_expire (rpc_client_t *self)
     s_retry_held (self, now);
     for (;;) {
         s_heap_prune (self);
-        if (!self->heap_size || self->heap[0].deadline > now)
+        int64_t deadline;
+        uint64_t id;
+        if (!deadline_heap_peek (self->deadlines, &deadline, &id) || deadline > now)
             return;
-        pending_t *entry = s_find (self, self->heap[0].id);
-        s_heap_pop (self);
+        pending_t *entry = s_find (self, id);
+        deadline_heap_pop (self->deadlines);
         rpc_client_fn *fn = entry->fn;
         void *arg = entry->arg;
         s_remove (self, entry);
@@ -411,9 +367,10 @@ int64_t
 rpc_client_next_timeout (rpc_client_t *self)
 {
     s_heap_prune (self);
-    if (!self->heap_size)
+    int64_t deadline;
+    if (!deadline_heap_peek (self->deadlines, &deadline, NULL))
         return -1;
-    int64_t left = self->heap[0].deadline - time_mono_ms ();
+    int64_t left = deadline - time_mono_ms ();
     if (left < 0)
         left = 0;
     if (self->held && left > HOLD_RETRY_MS)
@@ -438,7 +395,7 @@ rpc_client_fail_sent_before (rpc_client_t *self, int64_t mono_ms, int status)
     for (size_t i = 0; i < n; i++)
         s_remove (self, s_find (self, taken[i].id));    //  frees unsent
     if (!self->count)
-        self->heap_size = 0;    //  the heap prunes the rest lazily
+        deadline_heap_clear (self->deadlines);  //  else pruned lazily
     for (size_t i = 0; i < n; i++)
         if (taken[i].fn)
             taken[i].fn (taken[i].arg, status, NULL);

@@ -4,6 +4,7 @@
     and retries"). Pending requests live in a zhashx keyed by id and their
     deadlines in a binary min-heap with lazy deletion. */
 #include "fwd_pool.h"
+#include "deadline_heap.h"
 #include "fwd_msg.h"
 #include "fwd_routes.h"
 #include "log.h"
@@ -44,20 +45,13 @@ struct _entry_t {
     int64_t last_used;
 };
 
-typedef struct {
-    int64_t deadline;
-    uint64_t id;
-} deadline_t;
-
 struct _fwd_pool_t {
     fwd_keys_t keys;
     entry_t **entries;
     size_t count;
     size_t capacity;
     zhashx_t *pending;      //  &pending->id -> pending_t *
-    deadline_t *heap;
-    size_t heap_size;
-    size_t heap_capacity;
+    deadline_heap_t *deadlines;
     uint64_t next_id;
     uint64_t monitor_seq;
 };
@@ -99,7 +93,10 @@ fwd_pool_new (const fwd_keys_t *keys)
     if (keys)
         self->keys = *keys;
     self->pending = zhashx_new ();
-    if (!self->pending) {
+    self->deadlines = deadline_heap_new ();
+    if (!self->pending || !self->deadlines) {
+        zhashx_destroy (&self->pending);
+        deadline_heap_destroy (&self->deadlines);
         free (self);
         return NULL;
     }
@@ -155,7 +152,7 @@ fwd_pool_destroy (fwd_pool_t **self_p)
     for (size_t i = 0; i < self->count; i++)
         s_entry_destroy (&self->entries[i]);
     free (self->entries);
-    free (self->heap);
+    deadline_heap_destroy (&self->deadlines);
     free (self);
     *self_p = NULL;
 }
@@ -245,56 +242,14 @@ failed:
     return NULL;
 }
 
-static void
-s_heap_push (fwd_pool_t *self, int64_t deadline, uint64_t id)
-{
-    if (self->heap_size == self->heap_capacity) {
-        size_t capacity = self->heap_capacity ? self->heap_capacity * 2 : 64;
-        deadline_t *heap = (deadline_t *) realloc (self->heap, capacity * sizeof (deadline_t));
-        assert (heap);      //  out of memory: nothing sensible to do
-        self->heap = heap;
-        self->heap_capacity = capacity;
-    }
-    size_t at = self->heap_size++;
-    while (at > 0) {
-        size_t parent = (at - 1) / 2;
-        if (self->heap[parent].deadline <= deadline)
-            break;
-        self->heap[at] = self->heap[parent];
-        at = parent;
-    }
-    self->heap[at].deadline = deadline;
-    self->heap[at].id = id;
-}
-
-static void
-s_heap_pop (fwd_pool_t *self)
-{
-    deadline_t last = self->heap[--self->heap_size];
-    size_t at = 0;
-    for (;;) {
-        size_t child = at * 2 + 1;
-        if (child >= self->heap_size)
-            break;
-        if (child + 1 < self->heap_size
-            && self->heap[child + 1].deadline < self->heap[child].deadline)
-            child++;
-        if (last.deadline <= self->heap[child].deadline)
-            break;
-        self->heap[at] = self->heap[child];
-        at = child;
-    }
-    if (self->heap_size)
-        self->heap[at] = last;
-}
-
 //  Drops heap tops whose request is gone (answered or cancelled).
 static void
 s_heap_prune (fwd_pool_t *self)
 {
-    while (self->heap_size
-           && !zhashx_lookup (self->pending, &self->heap[0].id))
-        s_heap_pop (self);
+    uint64_t id;
+    while (deadline_heap_peek (self->deadlines, NULL, &id)
+           && !zhashx_lookup (self->pending, &id))
+        deadline_heap_pop (self->deadlines);
 }
 
 //  Removes a pending request from every index; the caller then frees it.
@@ -391,7 +346,8 @@ fwd_pool_send (fwd_pool_t *self, const char *dc, const char *address,
     pending->arg = arg;
     pending->entry = entry;
     zhashx_insert (self->pending, &pending->id, pending);
-    s_heap_push (self, pending->deadline, pending->id);
+    int rc = deadline_heap_push (self->deadlines, pending->deadline, pending->id);
+    assert (rc == 0);       //  out of memory: nothing sensible to do
     entry->pending++;
     entry->last_used = time_mono_ms ();
     if (entry->state == FWD_CONN_UP && zlistx_size (entry->held) == 0
@@ -567,10 +523,11 @@ fwd_pool_expire (fwd_pool_t *self)
     int64_t now = time_mono_ms ();
     for (;;) {
         s_heap_prune (self);
-        if (!self->heap_size || self->heap[0].deadline > now)
+        int64_t deadline;
+        uint64_t id;
+        if (!deadline_heap_peek (self->deadlines, &deadline, &id) || deadline > now)
             return;
-        uint64_t id = self->heap[0].id;
-        s_heap_pop (self);
+        deadline_heap_pop (self->deadlines);
         pending_t *pending = (pending_t *) zhashx_lookup (self->pending, &id);
         if (pending)
             s_pending_finish (self, pending, FWD_POOL_TIMEOUT, NULL);
@@ -582,8 +539,9 @@ fwd_pool_next_timeout (fwd_pool_t *self)
 {
     int64_t timeout = -1;
     s_heap_prune (self);
-    if (self->heap_size) {
-        timeout = self->heap[0].deadline - time_mono_ms ();
+    int64_t deadline;
+    if (deadline_heap_peek (self->deadlines, &deadline, NULL)) {
+        timeout = deadline - time_mono_ms ();
         if (timeout < 0)
             timeout = 0;
     }
