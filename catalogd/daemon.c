@@ -110,10 +110,9 @@ static void
 s_handle_signals (catalogd_t *self)
 {
     if (signals_reload_take ()) {
-        if (self->reload_fn && self->reload_fn (self->reload_arg) == 0)
-            log_info ("configuration reloaded");
-        else
-            log_warn ("configuration reload failed, keeping the old settings");
+        //  The reload function logs what it applied or why it failed.
+        if (self->reload_fn)
+            self->reload_fn (self->reload_arg);
     }
     if (signals_terminate_requested ())
         s_shutdown (self);

@@ -729,6 +729,29 @@ config_write_file (const config_t *cfg, const char *path)
     return rc;
 }
 
+int
+config_reload_log_level (int argc, char **argv)
+{
+    char **args = (char **) calloc ((size_t) argc + 1, sizeof *args);
+    if (!args)
+        return -1;
+    for (int i = 0; i < argc; i++)
+        args[i] = argv[i];
+    args[argc] = (char *) "-t";
+    config_t fresh;
+    char err[CONFIG_ERROR_MAX];
+    int rc = config_load_args (&fresh, argc + 1, args, err, sizeof err);
+    free (args);
+    log_level_t level;
+    if (rc == 0 && log_level_parse (fresh.log_level, &level) == 0) {
+        log_set_level (level);
+        log_info ("configuration reloaded log_level=%s", fresh.log_level);
+        return 0;
+    }
+    log_warn ("cannot reload configuration reason=\"%s\"", rc ? err : "bad log_level");
+    return -1;
+}
+
 void
 config_print_flags_usage (void)
 {

@@ -98,6 +98,12 @@ bool config_dc_name_valid (const char *name);
 //  "[ipv6]:port" (host names are not resolved).
 bool config_join_addr_valid (const char *text);
 
+//  SIGHUP: re-reads the configuration from the same flags (argc/argv as
+//  given to config_load_args), validating only so nothing is created, and
+//  applies what can change at run time: the log level. Returns 0/-1
+//  (logged).
+int config_reload_log_level (int argc, char **argv);
+
 //  Prints the usage of the shared agent flags.
 void config_print_flags_usage (void);
 

@@ -43,25 +43,7 @@ static int
 s_reload (void *arg)
 {
     s_args_t *args = arg;
-    char **argv = calloc ((size_t) args->argc + 1, sizeof *argv);
-    if (!argv)
-        return -1;
-    for (int i = 0; i < args->argc; i++)
-        argv [i] = args->argv [i];
-    argv [args->argc] = (char *) "-t";
-    config_t fresh;
-    char err [CONFIG_ERROR_MAX];
-    int rc = config_load_args (&fresh, args->argc + 1, argv, err, sizeof err);
-    free (argv);
-    log_level_t level;
-    if (rc == 0 && log_level_parse (fresh.log_level, &level) == 0) {
-        log_set_level (level);
-        log_info ("configuration reloaded log_level=%s", fresh.log_level);
-        return 0;
-    }
-    log_warn ("cannot reload configuration reason=\"%s\"",
-              rc ? err : "bad log_level");
-    return -1;
+    return config_reload_log_level (args->argc, args->argv);
 }
 
 int
