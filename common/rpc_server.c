@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define HEARTBEAT_MS 1000
+#define HEARTBEAT_FIRST_MS 50   //  doubled after each beat up to HEARTBEAT_MS
 
 struct _rpc_server_t {
     zsock_t *router;
@@ -18,6 +19,7 @@ struct _rpc_server_t {
     uint64_t event_seq;
     uint64_t malformed;
     int64_t heartbeat_at;
+    int64_t heartbeat_ivl;      //  grows to HEARTBEAT_MS after the start
     int64_t started_ms;
 };
 
@@ -89,7 +91,8 @@ rpc_server_new (const char *data_dir, const char *daemon)
         return NULL;
     }
     s_publish_presence (self, "hello");
-    self->heartbeat_at = time_mono_ms () + HEARTBEAT_MS;
+    self->heartbeat_ivl = HEARTBEAT_FIRST_MS;
+    self->heartbeat_at = time_mono_ms () + self->heartbeat_ivl;
     return self;
 }
 
@@ -273,7 +276,11 @@ rpc_server_tick (rpc_server_t *self)
     int64_t now = time_mono_ms ();
     if (now >= self->heartbeat_at) {
         s_publish_presence (self, "heartbeat");
-        self->heartbeat_at = now + HEARTBEAT_MS;
+        if (self->heartbeat_ivl < HEARTBEAT_MS)
+            self->heartbeat_ivl *= 2;
+        if (self->heartbeat_ivl > HEARTBEAT_MS)
+            self->heartbeat_ivl = HEARTBEAT_MS;
+        self->heartbeat_at = now + self->heartbeat_ivl;
     }
     return self->heartbeat_at - now;
 }

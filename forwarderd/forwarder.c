@@ -1,11 +1,12 @@
 /*  forwarder: routing and relaying of server RPC requests
     (docs/protocol/server-rpc.md, "Routing", "Failures and retries", "Hop
-    deadlines", "Membership"). A request from httpd (ipc) or from another
-    agent (TCP) becomes a call_t that lives until its one reply is sent; it
-    has at most one hop outstanding: the local catalogd, or a server picked
+    deadlines"). A request from httpd (ipc) or from another agent (TCP)
+    becomes a call_t that lives until its one reply is sent; it has at most
+    one hop outstanding: the local catalogd or gossipd, or a server picked
     from the server lists over the connection pool. */
 #include "forwarder.h"
 #include "fwd_endpoint.h"
+#include "fwd_gossip.h"
 #include "fwd_keys.h"
 #include "fwd_msg.h"
 #include "fwd_pool.h"
@@ -19,9 +20,6 @@
 
 #include <inttypes.h>
 
-#define REFRESH_MS          1000    //  members poll
-#define REFRESH_RETRY_MS    200     //  gossipd not reachable yet
-#define GOSSIP_TIMEOUT_MS   2000
 #define PRUNE_MS            10000
 #define IDLE_CONN_MS        60000
 #define REBALANCE_MIN_MS    120000
@@ -31,9 +29,7 @@
 #define CATALOGD_RETRY_MS   20
 #define FIXED_ITEMS         8
 
-typedef enum { HOP_NONE, HOP_CATALOGD, HOP_WAIT_CATALOGD, HOP_SERVER } hop_t;
-
-typedef enum { DCS_UNKNOWN, DCS_OFFERED, DCS_ABSENT } gossip_dcs_t;
+typedef enum { HOP_NONE, HOP_CATALOGD, HOP_WAIT_CATALOGD, HOP_GOSSIPD, HOP_SERVER } hop_t;
 
 typedef struct {
     forwarder_t *owner;
@@ -62,18 +58,11 @@ struct _forwarder_t {
     rpc_sub_t *catalogd_sub;
     char catalogd_boot[32];
     bool catalogd_restarted;    //  set while failing its pending requests
-    rpc_client_t *gossipd;
-    rpc_sub_t *gossipd_sub;
-    char gossipd_boot[32];
+    fwd_gossip_t *gossipd;      //  server lists; serves coordinate.*
     fwd_routes_t *routes;       //  WAN pool on servers, LAN pool on clients
     fwd_pool_t *pool;
     zlistx_t *calls;
     zlistx_t *waiting;          //  calls waiting for catalogd to connect
-    bool members_pending;
-    bool dcs_pending;
-    gossip_dcs_t gossip_dcs;
-    cJSON *gossip_dc_names;     //  gossipd's `datacenters` answer
-    int64_t refresh_at;
     int64_t prune_at;
     int64_t rebalance_at;
     uint64_t ops;               //  socket operations, to drain to a fixpoint
@@ -279,6 +268,78 @@ s_retry_waiting (forwarder_t *self)
 }
 
 //  --------------------------------------------------------------------
+//  Local hop: this server's gossipd (coordinate.*)
+
+static void s_call_gossip (call_t *call);
+
+static void
+s_on_gossipd (void *arg, int status, envelope_t *reply)
+{
+    call_t *call = (call_t *) arg;
+    forwarder_t *self = call->owner;
+    self->ops++;
+    call->hop = HOP_NONE;
+    if (status == RPC_OK && reply->type == ENVELOPE_REP) {
+        //  A read reply like catalogd's, without an index.
+        cJSON *body = cJSON_CreateObject ();
+        if (!body) {
+            s_call_error (call, 500, "out of memory");
+            return;
+        }
+        cJSON_AddItemToObject (body, "Result", reply->body);
+        reply->body = NULL;
+        s_call_reply (call, &body);
+        return;
+    }
+    if (status == RPC_OK) {
+        s_call_relay (call, reply, false);
+        return;
+    }
+    if (status == RPC_UNAVAILABLE && call->sending) {
+        call->unavailable_now = true;
+        return;
+    }
+    if (status == RPC_TIMEOUT) {
+        s_call_error (call, 500, "timeout waiting for gossipd");
+        return;
+    }
+    //  A restarted gossipd never got it: a read may be asked again.
+    bool restarted = fwd_gossip_restarting (self->gossipd);
+    if (restarted && call->info.kind == FWD_KIND_READ && !call->retried) {
+        call->retried = true;
+        s_call_gossip (call);
+        return;
+    }
+    s_call_error (call, 503, restarted ? "gossipd restarted" : "gossipd is not available");
+}
+
+static void
+s_call_gossip (call_t *call)
+{
+    forwarder_t *self = call->owner;
+    cJSON *body = cJSON_Duplicate (s_call_body (call), true);
+    if (!body) {
+        s_call_error (call, 500, "out of memory");
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "ViaDatacenter");
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "Server");
+    cJSON_DeleteItemFromObjectCaseSensitive (body, "RequestTimeout");
+    call->hop = HOP_GOSSIPD;
+    call->sending = true;
+    call->unavailable_now = false;
+    self->ops++;
+    call->hop_id = fwd_gossip_send (self->gossipd, s_call_command (call), &body,
+                                    fwd_hop_timeout (&call->info, FWD_MARGIN_LOCAL),
+                                    s_on_gossipd, call);
+    call->sending = false;
+    if (call->unavailable_now) {
+        call->hop = HOP_NONE;
+        s_call_error (call, 503, "gossipd is not available");
+    }
+}
+
+//  --------------------------------------------------------------------
 //  Server hop: a server of the target DC (WAN) or of this DC (LAN)
 
 static bool
@@ -461,14 +522,6 @@ s_call_targeted (call_t *call)
 //  Dispatch
 
 static cJSON *
-s_datacenters (forwarder_t *self)
-{
-    if (self->gossip_dcs == DCS_OFFERED && cJSON_GetArraySize (self->gossip_dc_names) > 0)
-        return cJSON_Duplicate (self->gossip_dc_names, true);
-    return fwd_routes_datacenters (self->routes);
-}
-
-static cJSON *
 s_stats (forwarder_t *self)
 {
     cJSON *stats = cJSON_CreateObject ();
@@ -516,12 +569,15 @@ s_call_start (call_t *call)
     }
     if (call->info.kind == FWD_KIND_DATACENTERS) {
         cJSON *body = cJSON_CreateObject ();
-        cJSON_AddItemToObject (body, "Result", s_datacenters (self));
+        cJSON_AddItemToObject (body, "Result", fwd_gossip_datacenters (self->gossipd));
         s_call_reply (call, &body);
         return;
     }
     if (strcmp (call->info.datacenter, self->cfg.datacenter) == 0) {
-        s_call_local (call);
+        if (call->info.daemon == FWD_DAEMON_GOSSIPD)
+            s_call_gossip (call);
+        else
+            s_call_local (call);
         return;
     }
     if (call->info.via[0]) {
@@ -547,7 +603,7 @@ s_call_start (call_t *call)
 }
 
 //  --------------------------------------------------------------------
-//  Membership from gossipd
+//  Membership (fwd_gossip keeps the server lists) and catalogd events
 
 static bool
 s_keep_connection (void *arg, const char *dc, const char *address)
@@ -560,88 +616,13 @@ s_keep_connection (void *arg, const char *dc, const char *address)
     return fwd_routes_has (self->routes, dc, address);
 }
 
+//  The server lists changed: connections to servers that are gone are
+//  closed at once.
 static void
-s_on_members (void *arg, int status, envelope_t *reply)
+s_on_routes_changed (void *arg)
 {
     forwarder_t *self = (forwarder_t *) arg;
-    self->ops++;
-    self->members_pending = false;
-    if (status != RPC_OK || reply->type != ENVELOPE_REP) {
-        if (status == RPC_OK) {
-            const char *text = cJSON_GetStringValue (cJSON_GetObjectItem (reply->body, "Error"));
-            log_warn ("gossipd refused members error=\"%s\"", text ? text : "?");
-        }
-        self->refresh_at = time_mono_ms () + REFRESH_RETRY_MS;
-        return;
-    }
-    const cJSON *members = reply->body;
-    if (cJSON_IsObject (members)) {
-        const cJSON *inner = cJSON_GetObjectItemCaseSensitive (members, "Members");
-        members = inner ? inner : cJSON_GetObjectItemCaseSensitive (members, "Result");
-    }
-    int listed = fwd_routes_update (self->routes, members);
-    if (listed < 0) {
-        log_warn ("gossipd members answer is not a member list");
-        return;
-    }
-    log_trace ("server lists updated servers=%d", listed);
-    //  Connections to servers that are gone are closed at once.
     fwd_pool_prune (self->pool, INT64_MAX, s_keep_connection, self);
-}
-
-static void
-s_on_datacenters (void *arg, int status, envelope_t *reply)
-{
-    forwarder_t *self = (forwarder_t *) arg;
-    self->ops++;
-    self->dcs_pending = false;
-    if (status != RPC_OK)
-        return;
-    if (reply->type == ENVELOPE_ERR) {
-        self->gossip_dcs = DCS_ABSENT;      //  not offered: compute ours
-        return;
-    }
-    const cJSON *list = reply->body;
-    if (cJSON_IsObject (list))
-        list = cJSON_GetObjectItemCaseSensitive (list, "Result");
-    if (!cJSON_IsArray (list)) {
-        self->gossip_dcs = DCS_ABSENT;
-        return;
-    }
-    cJSON *names = cJSON_CreateArray ();
-    const cJSON *item;
-    cJSON_ArrayForEach (item, list) {
-        //  Names, or Consul's /v1/coordinate/datacenters objects.
-        const char *name = cJSON_IsString (item) ? item->valuestring
-                         : cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (item, "Datacenter"));
-        if (name && config_dc_name_valid (name))
-            cJSON_AddItemToArray (names, cJSON_CreateString (name));
-    }
-    cJSON_Delete (self->gossip_dc_names);
-    self->gossip_dc_names = names;
-    self->gossip_dcs = DCS_OFFERED;
-}
-
-static void
-s_refresh (forwarder_t *self)
-{
-    int64_t now = time_mono_ms ();
-    self->refresh_at = now + REFRESH_MS;
-    if (!self->members_pending) {
-        self->members_pending = true;
-        cJSON *body = cJSON_CreateObject ();
-        cJSON_AddBoolToObject (body, "WAN", self->cfg.server);
-        self->ops++;
-        rpc_client_send (self->gossipd, "members", &body, GOSSIP_TIMEOUT_MS,
-                         s_on_members, self);
-    }
-    if (self->cfg.server && self->gossip_dcs != DCS_ABSENT && !self->dcs_pending) {
-        self->dcs_pending = true;
-        cJSON *body = cJSON_CreateObject ();
-        self->ops++;
-        rpc_client_send (self->gossipd, "datacenters", &body, GOSSIP_TIMEOUT_MS,
-                         s_on_datacenters, self);
-    }
 }
 
 //  Reads a hello/heartbeat's boot id: true when it differs from a boot id
@@ -662,22 +643,9 @@ s_boot_changed (envelope_t *event, char *boot, size_t size)
 static void
 s_read_events (forwarder_t *self)
 {
-    envelope_t *event;
-    while ((event = rpc_sub_recv (self->gossipd_sub))) {
-        self->ops++;
-        if (s_boot_changed (event, self->gossipd_boot, sizeof self->gossipd_boot)) {
-            log_info ("gossipd restarted: refreshing the server lists");
-            self->members_pending = self->dcs_pending = false;
-            self->gossip_dcs = DCS_UNKNOWN;
-            rpc_client_fail_all (self->gossipd, RPC_UNAVAILABLE);
-            self->refresh_at = 0;
-        }
-        else if (strncmp (event->command, "member.", 7) == 0)
-            self->refresh_at = 0;
-        envelope_destroy (&event);
-    }
     if (!self->catalogd_sub)
         return;
+    envelope_t *event;
     while ((event = rpc_sub_recv (self->catalogd_sub))) {
         self->ops++;
         if (s_boot_changed (event, self->catalogd_boot, sizeof self->catalogd_boot)
@@ -711,9 +679,9 @@ forwarder_new (const config_t *cfg)
     self->waiting = zlistx_new ();
     self->pool = fwd_pool_new (&self->keys);
     self->routes = fwd_routes_new (cfg->datacenter, !cfg->server, 0);
-    self->gossipd = rpc_client_new (cfg->data_dir, "gossipd");
-    self->gossipd_sub = rpc_sub_new (cfg->data_dir, "gossipd");
-    if (!self->calls || !self->waiting || !self->pool || !self->routes || !self->gossipd || !self->gossipd_sub)
+    if (self->routes)
+        self->gossipd = fwd_gossip_new (cfg, self->routes, s_on_routes_changed, self);
+    if (!self->calls || !self->waiting || !self->pool || !self->routes || !self->gossipd)
         goto failed;
     if (cfg->server) {
         self->catalogd = rpc_client_new (cfg->data_dir, "catalogd");
@@ -733,7 +701,6 @@ forwarder_new (const config_t *cfg)
     if (!self->ipc)
         goto failed;
     int64_t now = time_mono_ms ();
-    self->refresh_at = now;
     self->prune_at = now + PRUNE_MS;
     self->rebalance_at = now + REBALANCE_MIN_MS + (int64_t) (random () % REBALANCE_JITTER_MS);
     log_info ("forwarderd ready datacenter=%s server=%s curve=%s",
@@ -757,6 +724,8 @@ forwarder_destroy (forwarder_t **self_p)
     while (call) {
         if (call->hop == HOP_CATALOGD)
             rpc_client_cancel (self->catalogd, call->hop_id);
+        else if (call->hop == HOP_GOSSIPD)
+            fwd_gossip_cancel (self->gossipd, call->hop_id);
         else if (call->hop == HOP_SERVER)
             fwd_pool_cancel (self->pool, call->hop_id);
         call->hop = HOP_NONE;
@@ -772,11 +741,9 @@ forwarder_destroy (forwarder_t **self_p)
     fwd_endpoint_destroy (&self->tcp);
     rpc_client_destroy (&self->catalogd);
     rpc_sub_destroy (&self->catalogd_sub);
-    rpc_client_destroy (&self->gossipd);
-    rpc_sub_destroy (&self->gossipd_sub);
+    fwd_gossip_destroy (&self->gossipd);
     fwd_pool_destroy (&self->pool);
     fwd_routes_destroy (&self->routes);
-    cJSON_Delete (self->gossip_dc_names);
     memset (&self->keys, 0, sizeof self->keys);
     free (self->items);
     free (self);
@@ -817,7 +784,7 @@ s_drain (forwarder_t *self)
         }
         if (self->catalogd)
             rpc_client_process (self->catalogd);
-        rpc_client_process (self->gossipd);
+        self->ops += fwd_gossip_process (self->gossipd);
         s_read_events (self);
         fwd_pool_process (self->pool);
     } while (self->ops != before);
@@ -838,10 +805,8 @@ s_timers (forwarder_t *self)
     }
     if (zlistx_size (self->waiting))
         s_retry_waiting (self);
-    rpc_client_expire (self->gossipd);
+    fwd_gossip_expire (self->gossipd);
     fwd_pool_expire (self->pool);
-    if (now >= self->refresh_at)
-        s_refresh (self);
     if (now >= self->prune_at) {
         fwd_pool_prune (self->pool, IDLE_CONN_MS, s_keep_connection, self);
         self->prune_at = now + PRUNE_MS;
@@ -867,11 +832,10 @@ s_next_timeout (forwarder_t *self)
 {
     int64_t now = time_mono_ms ();
     int64_t timeout = rpc_server_tick (self->ipc);
-    timeout = s_min_timeout (timeout, self->refresh_at > now ? self->refresh_at - now : 0);
     timeout = s_min_timeout (timeout, self->prune_at > now ? self->prune_at - now : 0);
     timeout = s_min_timeout (timeout, self->rebalance_at > now ? self->rebalance_at - now : 0);
     timeout = s_min_timeout (timeout, fwd_pool_next_timeout (self->pool));
-    timeout = s_min_timeout (timeout, rpc_client_next_timeout (self->gossipd));
+    timeout = s_min_timeout (timeout, fwd_gossip_next_timeout (self->gossipd));
     if (self->catalogd) {
         timeout = s_min_timeout (timeout, rpc_client_next_timeout (self->catalogd));
         if (rpc_client_pending (self->catalogd))
@@ -898,8 +862,7 @@ s_pollitems (forwarder_t *self)
     size_t n = 0;
     items[n++] = (zmq_pollitem_t) { NULL, signals_fd (), ZMQ_POLLIN, 0 };
     items[n++] = (zmq_pollitem_t) { NULL, rpc_server_fd (self->ipc), ZMQ_POLLIN, 0 };
-    items[n++] = (zmq_pollitem_t) { NULL, rpc_client_fd (self->gossipd), ZMQ_POLLIN, 0 };
-    items[n++] = (zmq_pollitem_t) { NULL, rpc_sub_fd (self->gossipd_sub), ZMQ_POLLIN, 0 };
+    n += fwd_gossip_pollitems (self->gossipd, items + n);
     if (self->catalogd) {
         items[n++] = (zmq_pollitem_t) { NULL, rpc_client_fd (self->catalogd), ZMQ_POLLIN, 0 };
         items[n++] = (zmq_pollitem_t) { NULL, rpc_sub_fd (self->catalogd_sub), ZMQ_POLLIN, 0 };

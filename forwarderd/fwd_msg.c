@@ -13,42 +13,60 @@
 typedef struct {
     const char *command;
     fwd_kind_t kind;
+    fwd_daemon_t daemon;
 } command_entry_t;
 
 //  The commands forwarderd serves. A catalogd command added later is
 //  forwarded once listed here.
 static const command_entry_t s_commands[] = {
-    { "catalog.nodes",      FWD_KIND_READ },
-    { "catalog.services",   FWD_KIND_READ },
-    { "catalog.service",    FWD_KIND_READ },
-    { "catalog.node",       FWD_KIND_READ },
-    { "health.node",        FWD_KIND_READ },
-    { "health.checks",      FWD_KIND_READ },
-    { "health.service",     FWD_KIND_READ },
-    { "health.state",       FWD_KIND_READ },
-    { "status.leader",      FWD_KIND_READ },
-    { "status.peers",       FWD_KIND_READ },
-    { "raft.status",        FWD_KIND_READ },
-    { "operator.raft.configuration", FWD_KIND_READ },
-    { "catalog.register",   FWD_KIND_WRITE },
-    { "catalog.deregister", FWD_KIND_WRITE },
-    { "operator.raft.remove_peer",   FWD_KIND_WRITE },
-    { "datacenters",        FWD_KIND_DATACENTERS },
-    { "stats",              FWD_KIND_STATS },
+    { "catalog.nodes",      FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "catalog.services",   FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "catalog.service",    FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "catalog.node",       FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "health.node",        FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "health.checks",      FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "health.service",     FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "health.state",       FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "status.leader",      FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "status.peers",       FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "raft.status",        FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "operator.raft.configuration", FWD_KIND_READ, FWD_DAEMON_CATALOGD },
+    { "catalog.register",   FWD_KIND_WRITE, FWD_DAEMON_CATALOGD },
+    { "catalog.deregister", FWD_KIND_WRITE, FWD_DAEMON_CATALOGD },
+    { "operator.raft.remove_peer",   FWD_KIND_WRITE, FWD_DAEMON_CATALOGD },
+    { "coordinate.nodes",   FWD_KIND_READ, FWD_DAEMON_GOSSIPD },
+    { "coordinate.datacenters", FWD_KIND_READ, FWD_DAEMON_GOSSIPD },
+    { "datacenters",        FWD_KIND_DATACENTERS, FWD_DAEMON_FORWARDERD },
+    { "stats",              FWD_KIND_STATS, FWD_DAEMON_FORWARDERD },
 };
+
+static const command_entry_t *
+s_command_find (const char *command)
+{
+    if (!command)
+        return NULL;
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp (s_commands[i].command, command) == 0)
+            return &s_commands[i];
+    return NULL;
+}
 
 int
 fwd_command_kind (const char *command, fwd_kind_t *kind)
 {
-    if (!command)
+    const command_entry_t *entry = s_command_find (command);
+    if (!entry)
         return -1;
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        if (strcmp (s_commands[i].command, command) == 0) {
-            if (kind)
-                *kind = s_commands[i].kind;
-            return 0;
-        }
-    return -1;
+    if (kind)
+        *kind = entry->kind;
+    return 0;
+}
+
+fwd_daemon_t
+fwd_command_daemon (const char *command)
+{
+    const command_entry_t *entry = s_command_find (command);
+    return entry ? entry->daemon : FWD_DAEMON_CATALOGD;
 }
 
 static int
@@ -123,6 +141,7 @@ fwd_request_parse (const char *command, const cJSON *body,
                       command ? command : "");
         return -1;
     }
+    info->daemon = fwd_command_daemon (command);
     if (!cJSON_IsObject (body))
         return s_fail (err, err_size, "request body must be a JSON object");
 
@@ -158,7 +177,9 @@ fwd_request_parse (const char *command, const cJSON *body,
         return s_fail (err, err_size, "MinQueryIndex must be a non-negative integer");
     if (s_uint_field (body, "MaxQueryTime", &wait))
         return s_fail (err, err_size, "MaxQueryTime must be a non-negative integer (ms)");
-    if (min_index > 0 && info->kind == FWD_KIND_READ) {
+    //  Only catalogd blocks: gossipd answers at once.
+    if (min_index > 0 && info->kind == FWD_KIND_READ
+        && info->daemon == FWD_DAEMON_CATALOGD) {
         int64_t wait_ms = (int64_t) wait;
         if (wait_ms <= 0)
             wait_ms = FWD_WAIT_DEFAULT_MS;

@@ -1,6 +1,6 @@
 /*  fwd_msg: the request rules of the server RPC protocol
-    (docs/protocol/server-rpc.md): which commands are forwarded and whether
-    each is a read or a write, the type checks of the forwarding fields
+    (docs/protocol/server-rpc.md): which commands are forwarded, whether
+    each is a read or a write and which daemon serves it, the type checks of the forwarding fields
     (Datacenter, ViaDatacenter, MinQueryIndex, MaxQueryTime), the deadline
     of every hop, and Consul's exact error words. Pure functions: no I/O. */
 #ifndef FORWARDERD_FWD_MSG_H
@@ -46,15 +46,23 @@ typedef enum {
     FWD_KIND_STATS          //  answered by this forwarderd, never forwarded
 } fwd_kind_t;
 
+//  The daemon of the serving node that answers a forwarded command.
+typedef enum {
+    FWD_DAEMON_CATALOGD = 0,    //  catalog, health, status, operator, raft
+    FWD_DAEMON_GOSSIPD,         //  coordinate.*: never blocks
+    FWD_DAEMON_FORWARDERD       //  datacenters, stats
+} fwd_daemon_t;
+
 typedef struct {
     fwd_kind_t kind;
+    fwd_daemon_t daemon;    //  who serves it in the target DC
     //  Target DC: the body's Datacenter, or the local DC when absent or "".
     char datacenter[FWD_DC_MAX];
     //  False when Datacenter is not a valid DC name (so no DC can match).
     bool datacenter_valid;
     //  ViaDatacenter, "" when absent.
     char via[FWD_DC_MAX];
-    bool blocking;          //  MinQueryIndex > 0
+    bool blocking;          //  MinQueryIndex > 0 on a catalogd read
     int64_t budget_ms;      //  0, or wait + wait/16 for a blocking read
     //  Server: "host:port" of the server of the local DC to send it to
     //  (honoured on requests from the node's own daemons), "" when absent.
@@ -65,6 +73,8 @@ typedef struct {
 
 //  Kind of a command, or -1 when it is not one forwarderd serves.
 int fwd_command_kind (const char *command, fwd_kind_t *kind);
+//  The daemon that serves a command (FWD_DAEMON_CATALOGD when unknown).
+fwd_daemon_t fwd_command_daemon (const char *command);
 
 //  Checks the forwarding fields of a request body and fills info.
 //  Returns 0, or -1 with the text of an ERR 400 in err.

@@ -3,7 +3,8 @@
     event-driven response cache (docs/protocol/catalog-rpc.md,
     docs/protocol/server-rpc.md; invariants in catalog_link.h). */
 #include "catalog_link.h"
-#include "json_render.h"
+#include "read_reply.h"
+#include "remote_views.h"
 #include "log.h"
 #include "peer.h"
 #include "response_cache.h"
@@ -35,6 +36,9 @@ typedef struct {
     bool meta;
     bool pretty;
     char *cache_key;            //  NULL when not cacheable
+    char *view_key;             //  a forwarded read that may become a view
+    uint64_t view_gen;          //  the views' generation when it was sent
+    char dc [64];               //  Datacenter of a request to forwarderd
     unsigned tables;            //  tables the read depends on
     uint64_t stamp [CACHE_STAMP_WORDS];
     int64_t timeout_ms;
@@ -73,6 +77,7 @@ struct _catalog_link_t {
     peer_t *catalogd;           //  NULL on a client agent
     peer_t *forwarderd;
     response_cache_t *cache;
+    remote_views_t *views;      //  forwarded reads (server-rpc.md)
     uint64_t epoch;             //  bumps whenever the event stream is reset
     uint64_t gens [3];          //  per table: nodes, services, checks
     int restarted;              //  LINK_SEEN, LINK_RESTARTED or 0
@@ -104,10 +109,12 @@ catalog_link_new (const config_t *cfg)
     self->forwarderd = peer_new (cfg->data_dir, "forwarderd", "forwarding",
                                  LINK_HOLD_MS);
     self->cache = response_cache_new (CACHE_MAX_ENTRIES, CACHE_MAX_BYTES);
+    self->views = self->forwarderd
+                ? remote_views_new (peer_client (self->forwarderd), REMOTE_VIEWS_MAX) : NULL;
     self->ops = zlistx_new ();
     self->calls = zlistx_new ();
     self->groups = zhashx_new ();
-    if (!ok || !self->forwarderd || !self->cache || !self->ops
+    if (!ok || !self->forwarderd || !self->cache || !self->views || !self->ops
     ||  !self->calls || !self->groups) {
         catalog_link_destroy (&self);
         return NULL;
@@ -138,6 +145,7 @@ catalog_link_destroy (catalog_link_t **self_p)
         zlistx_destroy (&self->calls);
     }
     zhashx_destroy (&self->groups);
+    remote_views_destroy (&self->views);
     peer_destroy (&self->catalogd);
     peer_destroy (&self->forwarderd);
     response_cache_destroy (&self->cache);
@@ -315,6 +323,8 @@ s_forwarderd_signal (void *arg, peer_signal_t signal, envelope_t *event,
         self->restarted = LINK_SEEN;
     if (signal == PEER_RESTARTED && !self->catalogd)
         self->restarted = LINK_RESTARTED;
+    if (signal == PEER_RESTARTED || signal == PEER_SILENT)
+        remote_views_drop (self->views, NULL);
     if (signal == PEER_RESTARTED)
         s_fail_pending (self, self->forwarderd, heard_ms);
     else
@@ -412,6 +422,7 @@ s_op_destroy (s_op_t **op_p)
     zlistx_destroy (&op->waiters);
     cJSON_Delete (op->body);
     free (op->cache_key);
+    free (op->view_key);
     free (op);
     *op_p = NULL;
 }
@@ -445,59 +456,6 @@ s_op_add_waiter (s_op_t *op, http_request_t *request)
     return 0;
 }
 
-static void
-s_add_index_header (struct MHD_Response *response, const char *name, uint64_t value)
-{
-    char text [32];
-    snprintf (text, sizeof text, "%" PRIu64, value);
-    MHD_add_response_header (response, name, text);
-}
-
-static uint64_t
-s_reply_index (const cJSON *body)
-{
-    const cJSON *index = cJSON_GetObjectItemCaseSensitive (body, "Index");
-    return cJSON_IsNumber (index) && index->valuedouble > 0
-         ? (uint64_t) index->valuedouble : 0;
-}
-
-//  Renders a reply's Result as a JSON response with the headers a write
-//  (X-Consul-Index) or a read (meta: all X-Consul-*) carries. Returns NULL
-//  on allocation failure; *text_p/*len_p get the body.
-static struct MHD_Response *
-s_render (const cJSON *body, bool pretty, bool write, bool meta,
-          char **text_p, size_t *len_p)
-{
-    const cJSON *result = cJSON_GetObjectItemCaseSensitive (body, "Result");
-    uint64_t index = s_reply_index (body);
-    size_t len = 0;
-    char *text = json_render (result, pretty, &len);
-    struct MHD_Response *response = text
-        ? MHD_create_response_from_buffer (len, text, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!response) {
-        free (text);
-        return NULL;
-    }
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "application/json");
-    //  Not a Consul header on writes, but it tells a client which index to
-    //  wait past to read its own write.
-    if ((write || meta) && index > 0)
-        s_add_index_header (response, "X-Consul-Index", index);
-    if (meta) {
-        const cJSON *leader = cJSON_GetObjectItemCaseSensitive (body, "KnownLeader");
-        const cJSON *contact = cJSON_GetObjectItemCaseSensitive (body, "LastContact");
-        MHD_add_response_header (response, "X-Consul-KnownLeader",
-                                 cJSON_IsTrue (leader) ? "true" : "false");
-        s_add_index_header (response, "X-Consul-LastContact",
-                            cJSON_IsNumber (contact) && contact->valuedouble > 0
-                            ? (uint64_t) contact->valuedouble : 0);
-    }
-    *text_p = text;
-    *len_p = len;
-    return response;
-}
-
 void
 catalog_link_reply_read (http_request_t *request, const cJSON *body, bool meta)
 {
@@ -507,8 +465,8 @@ catalog_link_reply_read (http_request_t *request, const cJSON *body, bool meta)
     }
     char *text = NULL;
     size_t len = 0;
-    struct MHD_Response *response = s_render (body, request_pretty (request),
-                                              false, meta, &text, &len);
+    struct MHD_Response *response = read_reply_render (body, request_pretty (request),
+                                                       false, meta, &text, &len);
     if (response)
         request_reply_owned (request, 200, response, text, len);
     else
@@ -520,8 +478,9 @@ catalog_link_reply_read (http_request_t *request, const cJSON *body, bool meta)
 //  entry with the same key and index is reused, since the same query at the
 //  same index has the same result, so a herd of woken blocking queries
 //  renders once. A reply a follower relayed from the leader ("Forwarded")
-//  is not this server's state: it is shared but never cached. Writes and
-//  errors are set on request directly (NULL returned).
+//  is not this server's state: it is shared but never cached. A read
+//  forwarderd answered is offered to the remote views. Writes and errors
+//  are set on request directly (NULL returned).
 static cache_entry_t *
 s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
 {
@@ -533,7 +492,7 @@ s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
                             peer_name (op->peer), op->command);
         return NULL;
     }
-    uint64_t index = s_reply_index (body);
+    uint64_t index = read_reply_index (body);
     bool forwarded = cJSON_IsTrue (
         cJSON_GetObjectItemCaseSensitive (body, "Forwarded"));
     bool cacheable = op->cache_key && op->meta && index > 0 && !forwarded;
@@ -555,8 +514,8 @@ s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
     }
     char *text = NULL;
     size_t len = 0;
-    struct MHD_Response *response = s_render (body, op->pretty, op->write,
-                                              op->meta, &text, &len);
+    struct MHD_Response *response = read_reply_render (body, op->pretty, op->write,
+                                                       op->meta, &text, &len);
     if (!response) {
         request_reply_text (request, 500, "out of memory");
         return NULL;
@@ -574,6 +533,10 @@ s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
     else
     if (cacheable)
         cache_entry_ref (entry);
+    else
+    if (op->view_key && op->meta && op->body)
+        remote_views_offer (self->views, op->view_key, op->view_gen, op->command,
+                            op->body, op->pretty, op->meta, entry, index);
     return entry;
 }
 
@@ -626,6 +589,8 @@ s_op_finish (s_op_t *op, int status, envelope_t *reply)
     catalog_link_t *self = op->link;
     if (op->write && op->peer == self->catalogd)
         s_bump_tables (self, LINK_TABLE_ALL);
+    if (op->write && op->peer == self->forwarderd)
+        remote_views_drop (self->views, op->dc);
     s_op_ungroup (op);
     bool rep = status == RPC_OK && reply && reply->type == ENVELOPE_REP;
     s_waiter_t *waiter = zlistx_first (op->waiters);
@@ -698,6 +663,7 @@ typedef struct {
     bool write;
     bool meta;
     char *cache_key;            //  taken
+    char *view_key;             //  taken
     unsigned tables;
     const uint64_t *stamp;
     int64_t timeout_ms;
@@ -718,6 +684,7 @@ s_op_start (catalog_link_t *self, http_request_t *request, cJSON *body,
         free (op);
         cJSON_Delete (body);
         free (args->cache_key);
+        free (args->view_key);
         free (args->group_key);
         if (args->then_fn)
             args->then_fn (args->then_arg, NULL, NULL);
@@ -731,6 +698,11 @@ s_op_start (catalog_link_t *self, http_request_t *request, cJSON *body,
     op->meta = args->meta;
     op->pretty = request_pretty (request);
     op->cache_key = args->cache_key;
+    op->view_key = args->view_key;
+    op->view_gen = remote_views_generation (self->views);
+    const char *dc = cJSON_GetStringValue (
+        cJSON_GetObjectItemCaseSensitive (body, "Datacenter"));
+    snprintf (op->dc, sizeof op->dc, "%s", dc ? dc : self->cfg->datacenter);
     op->tables = args->tables;
     if (args->stamp)
         memcpy (op->stamp, args->stamp, sizeof op->stamp);
@@ -773,6 +745,18 @@ s_read_timeout (const query_opts_t *opts)
     return wait + wait / 16 + LINK_TIMEOUT_MS;
 }
 
+//  The key of a read in the response cache and the remote views.
+static char *
+s_read_key (const char *command, const cJSON *body, bool pretty, bool stale)
+{
+    char *key = NULL;
+    char *printed = cJSON_PrintUnformatted (body);
+    if (printed && asprintf (&key, "%s\n%s\n%d%d", command, printed, pretty, stale) < 0)
+        key = NULL;
+    free (printed);
+    return key;
+}
+
 void
 catalog_link_read (catalog_link_t *self, http_request_t *request,
                    const char *command, cJSON **body_p,
@@ -789,13 +773,8 @@ catalog_link_read (catalog_link_t *self, http_request_t *request,
     args.peer = s_route (self, opts->dc, body);
     uint64_t stamp [CACHE_STAMP_WORDS];
     if (tables && args.peer == self->catalogd && !opts->consistent && s_live (self)) {
-        char *printed = cJSON_PrintUnformatted (body);
-        if (printed) {
-            if (asprintf (&args.cache_key, "%s\n%s\n%d%d", command, printed,
-                          request_pretty (request), opts->stale) < 0)
-                args.cache_key = NULL;
-            free (printed);
-        }
+        args.cache_key = s_read_key (command, body, request_pretty (request),
+                                     opts->stale);
         s_stamp (self, tables, stamp);
         cache_entry_t *entry = args.cache_key
             ? response_cache_lookup (self->cache, args.cache_key) : NULL;
@@ -828,6 +807,24 @@ catalog_link_read (catalog_link_t *self, http_request_t *request,
             return;
         }
         args.stamp = args.cache_key ? stamp : NULL;
+    }
+    else
+    if (tables && args.peer == self->forwarderd && !opts->consistent
+    &&  peer_live (self->forwarderd)) {
+        args.view_key = s_read_key (command, body, request_pretty (request),
+                                    opts->stale);
+        cache_entry_t *entry = args.view_key
+            ? remote_views_lookup (self->views, args.view_key, opts->min_index) : NULL;
+        if (entry) {
+            size_t len;
+            const char *text = cache_entry_body (entry, &len);
+            cache_entry_ref (entry);
+            request_reply_shared (request, 200, cache_entry_response (entry),
+                                  text, len, cache_entry_unref, entry);
+            free (args.view_key);
+            cJSON_Delete (body);
+            return;
+        }
     }
     query_opts_to_body (opts, body);
     args.timeout_ms = s_read_timeout (opts);
@@ -928,6 +925,8 @@ s_call_reply (void *arg, int status, envelope_t *reply)
     }
     if (call->write && call->peer == call->link->catalogd)
         s_bump_tables (call->link, LINK_TABLE_ALL);
+    if (call->write && call->peer == call->link->forwarderd)
+        remote_views_drop (call->link->views, call->link->cfg->datacenter);
     zlistx_detach (call->link->calls, call->handle);
     catalog_link_fn *fn = call->fn;
     void *fn_arg = call->arg;

@@ -14,8 +14,9 @@
     cached read is served only while no table it read has changed since it
     was fetched, the event stream has no gap and catalogd is heard from.
     Every write this link carries invalidates the cache before its reply
-    is passed on, so a client reads its own writes. Forwarded reads are
-    never cached (no event tells when another node's state changes). */
+    is passed on, so a client reads its own writes. Forwarded reads become
+    remote views (remote_views.h), kept current by a blocking query on the
+    remote DC and dropped by every write this link forwards. */
 #ifndef HTTPD_CATALOG_LINK_H
 #define HTTPD_CATALOG_LINK_H
 

@@ -2,8 +2,11 @@
     (docs/protocol/gossip.md, "Local RPC"): /v1/agent/members, join,
     leave and force-leave, /v1/coordinate/{datacenters,nodes,node/:node}
     and /v1/operator/keyring, with Consul's parameters, shapes and error
-    texts (docs/http-api.md, "Gossip"). Every call is asynchronous: the
-    request is suspended until gossipd answers. */
+    texts (docs/http-api.md, "Gossip"). Coordinates this node's gossipd
+    does not know (another datacenter's, the WAN pool's on a client agent)
+    are asked of a server through forwarderd (docs/protocol/server-rpc.md,
+    "Use from httpd"). Every call is asynchronous: the request is
+    suspended until the answer. */
 #include "api.h"
 #include "json_render.h"
 
@@ -240,17 +243,37 @@ static void
 s_coordinate_datacenters (void *ctx, http_request_t *request)
 {
     api_t *api = ctx;
-    //  Only servers are in the WAN pool; Consul's client would ask a
-    //  server, which forwarderd does not do for coordinates.
+    cJSON *body = cJSON_CreateObject ();
+    //  Only servers are in the WAN pool: a client agent asks a server of
+    //  its datacenter, as Consul's does.
     if (!api->cfg->server) {
-        request_reply_text (request, 500, "WAN coordinates are known to servers "
-                            "only: ask a server (Meridian does not forward "
-                            "coordinate requests)");
+        catalog_link_read (api->link, request, "coordinate.datacenters", &body,
+                           NULL, 0, false);
         return;
     }
-    cJSON *body = cJSON_CreateObject ();
     peer_request (api->gossip, request, "coordinate.datacenters", &body,
                   LINK_TIMEOUT_MS, s_coordinate_datacenters_reply, api);
+}
+
+//  /v1/coordinate/node/<node>: the node's entries of a coordinate list,
+//  404 with an empty body when it has none.
+static void
+s_reply_node_entries (http_request_t *request, const cJSON *nodes)
+{
+    const char *node = request_tail (request);
+    cJSON *mine = cJSON_CreateArray ();
+    const cJSON *entry;
+    cJSON_ArrayForEach (entry, nodes) {
+        const char *name = cJSON_GetStringValue (
+            cJSON_GetObjectItemCaseSensitive (entry, "Node"));
+        if (name && strcmp (name, node) == 0)
+            cJSON_AddItemReferenceToArray (mine, (cJSON *) entry);
+    }
+    if (cJSON_GetArraySize (mine) > 0)
+        request_reply_json (request, 200, mine);
+    else
+        request_reply_empty (request, 404);
+    cJSON_Delete (mine);
 }
 
 static void
@@ -264,40 +287,48 @@ s_coordinate_nodes_reply (void *arg, http_request_t *request, int status,
                                   LINK_TIMEOUT_MS);
     if (!nodes)
         return;
-    const char *node = request_tail (request);
-    if (!*node) {
+    if (!*request_tail (request))
         request_reply_json (request, 200, nodes);
-        return;
-    }
-    //  /v1/coordinate/node/<node>: its entries, 404 when it has none.
-    cJSON *mine = cJSON_CreateArray ();
-    cJSON *entry;
-    cJSON_ArrayForEach (entry, nodes) {
-        const char *name = cJSON_GetStringValue (
-            cJSON_GetObjectItemCaseSensitive (entry, "Node"));
-        if (name && strcmp (name, node) == 0)
-            cJSON_AddItemReferenceToArray (mine, entry);
-    }
-    if (cJSON_GetArraySize (mine) > 0)
-        request_reply_json (request, 200, mine);
     else
-        request_reply_empty (request, 404);
-    cJSON_Delete (mine);
+        s_reply_node_entries (request, nodes);
 }
 
-//  The LAN coordinates of this datacenter; another one has no path (its
-//  coordinates are not forwarded).
+//  Another datacenter's coordinate list, as one of its servers' read
+//  reply: answers /v1/coordinate/node/<node> from it.
+static void
+s_coordinate_node_fetched (void *arg, http_request_t *request, cJSON *body)
+{
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive (body, "Result");
+    if (request && cJSON_IsArray (nodes))
+        s_reply_node_entries (request, nodes);
+    else
+    if (request)
+        request_reply_text (request, 500,
+                            "forwarderd sent a malformed reply to coordinate.nodes");
+    cJSON_Delete (body);
+}
+
+//  The LAN coordinates of a datacenter: this one's from the node's
+//  gossipd, another one's from a server of that datacenter, through
+//  forwarderd (errors as for any forwarded read: No path to datacenter).
+//  Neither blocks: gossip coordinates have no index to wait on.
 static void
 s_coordinate_lan (api_t *api, http_request_t *request)
 {
-    const char *dc = request_query (request, "dc");
-    if (dc && *dc && strcmp (dc, api->cfg->datacenter) != 0) {
-        request_reply_text (request, 500, "No path to datacenter");
-        return;
-    }
     if (s_no_filter (request))
         return;
+    const char *dc = request_query (request, "dc");
     cJSON *body = cJSON_CreateObject ();
+    if (dc && *dc && strcmp (dc, api->cfg->datacenter) != 0) {
+        query_opts_t opts = { .dc = dc };
+        if (*request_tail (request))
+            catalog_link_read_then (api->link, request, "coordinate.nodes", &body,
+                                    &opts, s_coordinate_node_fetched, api);
+        else
+            catalog_link_read (api->link, request, "coordinate.nodes", &body,
+                               &opts, 0, false);
+        return;
+    }
     peer_request (api->gossip, request, "coordinate.nodes", &body, LINK_TIMEOUT_MS,
                   s_coordinate_nodes_reply, api);
 }

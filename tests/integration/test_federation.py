@@ -1,7 +1,8 @@
 """The first seed document, command for command, as an integration test:
 two datacenters bootstrapped separately, federated with `join -wan`, then
-queried across DCs from a server and from a client agent; a blocking query
-on dc2 through dc1; dc2 going away and coming back without touching dc1."""
+queried across DCs from a server and from a client agent (catalog and
+network coordinates); a blocking query on dc2 through dc1; dc2 going away
+and coming back without touching dc1."""
 
 import json
 import os
@@ -63,6 +64,53 @@ class FederationTest(harness.TestCase):
         st, _, nodes = http_json("GET", agent.url("/v1/catalog/nodes?dc=" + dc))
         return st, sorted(n["Node"] for n in nodes) if st == 200 else nodes
 
+    def coordinates(self, agent, path):
+        st, _, body = http_json("GET", agent.url(path))
+        self.assertEqual(st, 200, body)
+        return body
+
+    def coordinates_of(self, agent, path, names, key="Node"):
+        """The list at path once its entries' key values are names."""
+        entries = self.coordinates(agent, path)
+        return entries if [e[key] for e in entries] == names else None
+
+    def check_coordinates(self, s1, c1):
+        """dc2's LAN coordinates and the WAN coordinates, asked in dc1."""
+        # dc2's nodes, answered by dc2's server through dc1's (and from the
+        # client agent, through a server of dc1 first); coordinates appear
+        # once the nodes probed each other
+        for agent in (s1, c1):
+            entries = self.wait_for(
+                lambda: self.coordinates_of(agent, "/v1/coordinate/nodes?dc=dc2", ["c2", "s2"]),
+                timeout=20, what="dc2's coordinates through %s" % agent.ip)
+            for entry in entries:
+                self.assertEqual(entry["Segment"], "")
+                coord = entry["Coord"]
+                self.assertEqual(len(coord["Vec"]), 8)
+                for field in ("Error", "Adjustment", "Height"):
+                    self.assertIsInstance(coord[field], (int, float), field)
+        # one node of dc2; one it does not know
+        one = self.coordinates(c1, "/v1/coordinate/node/s2?dc=dc2")
+        self.assertEqual([e["Node"] for e in one], ["s2"])
+        st, _, body = http("GET", s1.url("/v1/coordinate/node/c1?dc=dc2"))
+        self.assertEqual((st, body), (404, b""))
+        # the local DC still comes from the node's own gossipd
+        self.wait_for(lambda: self.coordinates_of(c1, "/v1/coordinate/nodes?dc=dc1",
+                                                  ["c1", "s1"]), what="dc1's coordinates")
+        # WAN coordinates on a client agent: a server of dc1 answers
+        areas = self.wait_for(
+            lambda: self.coordinates_of(c1, "/v1/coordinate/datacenters", ["dc1", "dc2"],
+                                        key="Datacenter"),
+            what="both DCs in the client agent's /v1/coordinate/datacenters")
+        self.assertEqual([a["AreaID"] for a in areas], ["wan", "wan"])
+        # unknown DC, from a server and from a client agent
+        st, _, body = http("GET", s1.url("/v1/coordinate/nodes?dc=nope"))
+        self.assertEqual((st, body), (500, b"No path to datacenter"))
+        st, _, body = http("GET", c1.url("/v1/coordinate/nodes?dc=nope"))
+        self.assertEqual((st, body), (500, b"rpc error making call: No path to datacenter"))
+        st, _, body = http("GET", c1.url("/v1/coordinate/node/s2?dc=nope"))
+        self.assertEqual((st, body), (500, b"rpc error making call: No path to datacenter"))
+
     def test_seed_document(self):
         s1 = self.node("s1", "dc1", DC1_SERVER, True)
         c1 = self.node("c1", "dc1", DC1_CLIENT, False, join=DC1_SERVER)
@@ -104,6 +152,7 @@ class FederationTest(harness.TestCase):
             self.assertEqual((st, svc), (200, []))
             st, _, leader = http_json("GET", agent.url("/v1/status/leader?dc=dc2"))
             self.assertEqual((st, leader), (200, DC2_SERVER + ":8300"))
+        self.check_coordinates(s1, c1)
         # a write through dc1 lands in dc2
         st, _, ok = http_json("PUT", c1.url("/v1/catalog/register?dc=dc2"),
                               {"Node": "ext", "Address": "10.2.0.1", "Datacenter": "dc2"})
@@ -188,6 +237,8 @@ class FederationTest(harness.TestCase):
         self.assertEqual(st, 500)
         self.assertIn(b"Remote DC has no server currently reachable", body)
         self.assertLess(time.monotonic() - t, 2)
+        st, _, body = http("GET", s1.url("/v1/coordinate/nodes?dc=dc2"), timeout=15)
+        self.assertEqual((st, body), (500, b"Remote DC has no server currently reachable"))
         # the list of DCs still names dc2 (Consul keeps failed members)
         self.assertEqual(http_json("GET", s1.url("/v1/catalog/datacenters"))[2], ["dc1", "dc2"])
 

@@ -3,8 +3,9 @@
     server RPC over TCP on 127.0.9.x. Covers routing (server local, server
     to another DC, client agent to its servers), Consul's error words,
     error relaying, isolation of a DC that does not answer, nested hop
-    deadlines, the loop guard, read retry versus write, catalogd restart
-    and CURVE (docs/protocol/server-rpc.md). */
+    deadlines, the loop guard, read retry versus write, catalogd restart,
+    coordinate commands served by the target DC's gossipd (and its
+    restart) and CURVE (docs/protocol/server-rpc.md). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ typedef struct {
     zlistx_t *parked;           //  catalogd requests kept unanswered
     bool no_park;
     int served;
+    zlistx_t *gossip_parked;    //  gossipd requests kept unanswered
+    int gossip_served;          //  coordinate.* answered
     rpc_client_t *httpd;        //  the caller of forwarderd
 } node_t;
 
@@ -97,6 +100,8 @@ s_node_add (const char *name, const char *dc, bool server, const char *ip,
     node->members = members;
     node->parked = zlistx_new ();
     zlistx_set_destructor (node->parked, (zlistx_destructor_fn *) rpc_request_destroy);
+    node->gossip_parked = zlistx_new ();
+    zlistx_set_destructor (node->gossip_parked, (zlistx_destructor_fn *) rpc_request_destroy);
     node->gossipd = rpc_server_new (node->dir, "gossipd");
     ck_assert_ptr_nonnull (node->gossipd);
     if (server) {
@@ -146,20 +151,64 @@ s_serve_catalogd (node_t *node)
     }
 }
 
+//  The fake gossipd's coordinate.nodes: one entry naming its DC, with
+//  the body it got.
+static cJSON *
+s_coordinates (node_t *node, const cJSON *body)
+{
+    cJSON *list = cJSON_CreateArray ();
+    cJSON *entry = cJSON_CreateObject ();
+    char name[32];
+    snprintf (name, sizeof name, "node-%s", node->dc);
+    cJSON_AddStringToObject (entry, "Node", name);
+    cJSON_AddStringToObject (entry, "Segment", "");
+    cJSON_AddItemToObject (entry, "Body", cJSON_Duplicate (body, 1));
+    cJSON_AddItemToArray (list, entry);
+    return list;
+}
+
 static void
 s_serve_gossipd (node_t *node)
 {
     rpc_request_t *request;
-    while ((request = rpc_server_recv (node->gossipd))) {
-        if (strcmp (rpc_request_command (request), "members") == 0) {
+    while (node->gossipd && (request = rpc_server_recv (node->gossipd))) {
+        const char *command = rpc_request_command (request);
+        cJSON *body = rpc_request_body (request);
+        const char *fake = cJSON_GetStringValue (cJSON_GetObjectItem (body, "Fake"));
+        if (strcmp (command, "members") == 0) {
             cJSON *members = cJSON_Duplicate (node->members, 1);
             rpc_server_reply (node->gossipd, &request, &members);
+        }
+        else
+        if (strncmp (command, "coordinate.", 11) == 0 && fake && strcmp (fake, "park") == 0
+            && !node->no_park)
+            zlistx_add_end (node->gossip_parked, request);
+        else
+        if (strncmp (command, "coordinate.", 11) == 0 && fake && strcmp (fake, "err500") == 0)
+            rpc_server_error (node->gossipd, &request, 500, "coordinates unavailable");
+        else
+        if (strcmp (command, "coordinate.nodes") == 0) {
+            node->gossip_served++;
+            cJSON *list = s_coordinates (node, body);
+            rpc_server_reply (node->gossipd, &request, &list);
+        }
+        else
+        if (strcmp (command, "coordinate.datacenters") == 0) {
+            node->gossip_served++;
+            cJSON *list = cJSON_CreateArray ();
+            cJSON *area = cJSON_CreateObject ();
+            cJSON_AddStringToObject (area, "Datacenter", node->dc);
+            cJSON_AddStringToObject (area, "AreaID", "wan");
+            cJSON_AddItemToObject (area, "Coordinates", cJSON_CreateArray ());
+            cJSON_AddItemToArray (list, area);
+            rpc_server_reply (node->gossipd, &request, &list);
         }
         else
             rpc_server_error (node->gossipd, &request, 400, "unknown command \"%s\"",
                               rpc_request_command (request));
     }
-    rpc_server_tick (node->gossipd);
+    if (node->gossipd)
+        rpc_server_tick (node->gossipd);
     if (node->catalogd)
         rpc_server_tick (node->catalogd);
 }
@@ -308,6 +357,7 @@ s_teardown (void)
         rpc_client_destroy (&node->httpd);
         forwarder_destroy (&node->forwarder);
         zlistx_destroy (&node->parked);
+        zlistx_destroy (&node->gossip_parked);
         rpc_server_destroy (&node->catalogd);
         rpc_server_destroy (&node->gossipd);
         cJSON_Delete (node->members);
@@ -692,6 +742,111 @@ START_TEST (test_catalogd_restart)
 }
 END_TEST
 
+//  The Node of the first entry of a coordinate.nodes Result, and the body
+//  the serving gossipd got.
+static const char *
+s_coordinate_node (reply_t *reply, cJSON **body)
+{
+    ck_assert_int_eq (reply->type, ENVELOPE_REP);
+    cJSON *result = cJSON_GetObjectItem (reply->body, "Result");
+    ck_assert (cJSON_IsArray (result));
+    cJSON *entry = cJSON_GetArrayItem (result, 0);
+    if (body)
+        *body = cJSON_GetObjectItem (entry, "Body");
+    return cJSON_GetStringValue (cJSON_GetObjectItem (entry, "Node"));
+}
+
+START_TEST (test_coordinates)
+{
+    node_t *s1, *s2, *c1;
+    s_world (&s1, &s2, &c1);
+    reply_t reply;
+    //  Another DC: served by its server's gossipd, wrapped as a read
+    //  without an index, the forwarding fields removed.
+    cJSON *seen;
+    s_call (s1, "coordinate.nodes", "{\"Datacenter\":\"dc2\"}", &reply);
+    ck_assert_str_eq (s_coordinate_node (&reply, &seen), "node-dc2");
+    ck_assert_ptr_null (cJSON_GetObjectItem (reply.body, "Index"));
+    ck_assert_str_eq (cJSON_GetObjectItem (seen, "Datacenter")->valuestring, "dc2");
+    ck_assert_ptr_null (cJSON_GetObjectItem (seen, "ViaDatacenter"));
+    ck_assert_ptr_null (cJSON_GetObjectItem (seen, "RequestTimeout"));
+    s_free (&reply);
+    ck_assert_int_eq (s2->gossip_served, 1);
+    //  The local DC: this server's gossipd.
+    s_call (s1, "coordinate.nodes", "{}", &reply);
+    ck_assert_str_eq (s_coordinate_node (&reply, NULL), "node-dc1");
+    s_free (&reply);
+    //  From a client agent: a server of its DC, then one DC hop.
+    s_call (c1, "coordinate.nodes", "{\"Datacenter\":\"dc2\"}", &reply);
+    ck_assert_str_eq (s_coordinate_node (&reply, NULL), "node-dc2");
+    s_free (&reply);
+    s_call (c1, "coordinate.datacenters", "{}", &reply);
+    cJSON *area = cJSON_GetArrayItem (cJSON_GetObjectItem (reply.body, "Result"), 0);
+    ck_assert_str_eq (cJSON_GetObjectItem (area, "Datacenter")->valuestring, "dc1");
+    ck_assert_str_eq (cJSON_GetObjectItem (area, "AreaID")->valuestring, "wan");
+    s_free (&reply);
+    ck_assert_int_eq (s1->gossip_served, 2);
+    ck_assert_int_eq (c1->gossip_served, 0);
+    ck_assert_int_eq (s1->served + s2->served, 0);
+    //  Never blocking: an index in the request changes nothing.
+    int64_t start = time_mono_ms ();
+    s_call (s1, "coordinate.nodes",
+            "{\"Datacenter\":\"dc2\",\"MinQueryIndex\":5,\"MaxQueryTime\":60000}", &reply);
+    ck_assert_str_eq (s_coordinate_node (&reply, NULL), "node-dc2");
+    ck_assert_int_lt (time_mono_ms () - start, 2000);
+    s_free (&reply);
+    //  Consul's error words, and gossipd's errors relayed per hop.
+    s_call (s1, "coordinate.nodes", "{\"Datacenter\":\"nope\"}", &reply);
+    ck_assert_str_eq (s_error (&reply, 500), "No path to datacenter");
+    s_free (&reply);
+    s_call (c1, "coordinate.nodes", "{\"Datacenter\":\"nope\"}", &reply);
+    ck_assert_str_eq (s_error (&reply, 500), "rpc error making call: No path to datacenter");
+    s_free (&reply);
+    s_call (s1, "coordinate.nodes", "{\"Datacenter\":\"dc4\"}", &reply);
+    ck_assert_str_eq (s_error (&reply, 500), "Remote DC has no server currently reachable");
+    s_free (&reply);
+    s_call (s1, "coordinate.nodes", "{\"Datacenter\":\"dc2\",\"Fake\":\"err500\"}", &reply);
+    ck_assert_str_eq (s_error (&reply, 500), "rpc error making call: coordinates unavailable");
+    s_free (&reply);
+    s_call (s1, "coordinate.nodes", "{\"Fake\":\"err500\"}", &reply);
+    ck_assert_str_eq (s_error (&reply, 500), "coordinates unavailable");
+    s_free (&reply);
+}
+END_TEST
+
+START_TEST (test_gossipd_restart)
+{
+    node_t *s1, *s2, *c1;
+    s_world (&s1, &s2, &c1);
+    reply_t read;
+    s_send (s1, "coordinate.nodes", "{\"Fake\":\"park\"}", &read);
+    int64_t until = time_mono_ms () + 5000;
+    while (zlistx_size (s1->gossip_parked) < 1 && time_mono_ms () < until)
+        s_pump (10, NULL, NULL);
+    ck_assert_int_eq (zlistx_size (s1->gossip_parked), 1);
+    //  Let forwarderd see a heartbeat of this gossipd (its boot id).
+    s_pump (1200, NULL, NULL);
+    //  gossipd restarts: the parked read is asked again, of the new one.
+    zlistx_purge (s1->gossip_parked);
+    rpc_server_destroy (&s1->gossipd);
+    s1->gossipd = rpc_server_new (s1->dir, "gossipd");
+    s1->no_park = true;
+    s_pump (5000, s_is_done, &read);
+    ck_assert (read.done);
+    ck_assert_str_eq (s_coordinate_node (&read, NULL), "node-dc1");
+    s_free (&read);
+    //  gossipd gone: after the hold, a clear error (and no hang).
+    rpc_server_destroy (&s1->gossipd);
+    s1->gossipd = NULL;
+    s_pump (300, NULL, NULL);
+    int64_t start = time_mono_ms ();
+    s_call (s1, "coordinate.nodes", "{}", &read);
+    ck_assert_str_eq (s_error (&read, 503), "gossipd is not available");
+    ck_assert_int_lt (time_mono_ms () - start, 3000);
+    s_free (&read);
+}
+END_TEST
+
 START_TEST (test_curve)
 {
     //  dc2's server and client share the gossip key; dc1's server has none.
@@ -725,6 +880,8 @@ main (void)
         { "loop_guard", test_loop_guard },
         { "read_retry", test_read_retried_write_not },
         { "catalogd_restart", test_catalogd_restart },
+        { "coordinates", test_coordinates },
+        { "gossipd_restart", test_gossipd_restart },
         { "curve", test_curve },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -33,7 +33,20 @@ START_TEST (test_command_kinds)
     ck_assert_int_eq (kind, FWD_KIND_DATACENTERS);
     ck_assert_int_eq (fwd_command_kind ("stats", &kind), 0);
     ck_assert_int_eq (kind, FWD_KIND_STATS);
+    ck_assert_int_eq (fwd_command_kind ("coordinate.nodes", &kind), 0);
+    ck_assert_int_eq (kind, FWD_KIND_READ);
+    ck_assert_int_eq (fwd_command_kind ("coordinate.datacenters", &kind), 0);
+    ck_assert_int_eq (kind, FWD_KIND_READ);
     ck_assert_int_eq (fwd_command_kind ("catalog.nodez", &kind), -1);
+    //  Who serves each in the target DC.
+    ck_assert_int_eq (fwd_command_daemon ("catalog.nodes"), FWD_DAEMON_CATALOGD);
+    ck_assert_int_eq (fwd_command_daemon ("catalog.register"), FWD_DAEMON_CATALOGD);
+    ck_assert_int_eq (fwd_command_daemon ("coordinate.nodes"), FWD_DAEMON_GOSSIPD);
+    ck_assert_int_eq (fwd_command_daemon ("coordinate.datacenters"), FWD_DAEMON_GOSSIPD);
+    ck_assert_int_eq (fwd_command_daemon ("datacenters"), FWD_DAEMON_FORWARDERD);
+    ck_assert_int_eq (fwd_command_daemon ("stats"), FWD_DAEMON_FORWARDERD);
+    ck_assert_int_eq (fwd_command_daemon ("no.such"), FWD_DAEMON_CATALOGD);
+    ck_assert_int_eq (fwd_command_daemon (NULL), FWD_DAEMON_CATALOGD);
     ck_assert_int_eq (fwd_command_kind ("", &kind), -1);
     ck_assert_int_eq (fwd_command_kind (NULL, &kind), -1);
 }
@@ -100,9 +113,14 @@ START_TEST (test_blocking_budget)
     ck_assert_int_eq (s_parse ("catalog.nodes", "{\"MinQueryIndex\":5,\"MaxQueryTime\":9000000}",
                                &info, err, sizeof err), 0);
     ck_assert_int_eq (info.budget_ms, 600000 + 37500);
-    //  Writes never block.
+    //  Writes never block, nor do gossipd's reads.
     ck_assert_int_eq (s_parse ("catalog.register", "{\"MinQueryIndex\":5}", &info, err, sizeof err), 0);
     ck_assert (!info.blocking);
+    ck_assert_int_eq (s_parse ("coordinate.nodes", "{\"MinQueryIndex\":5,\"MaxQueryTime\":60000}",
+                               &info, err, sizeof err), 0);
+    ck_assert (!info.blocking);
+    ck_assert_int_eq (info.daemon, FWD_DAEMON_GOSSIPD);
+    ck_assert_int_eq (fwd_hop_timeout (&info, FWD_MARGIN_LOCAL), 3000);
     //  Hops nest: every inner hop has less time than its caller.
     ck_assert_int_gt (FWD_MARGIN_CALLER, FWD_MARGIN_LAN);
     ck_assert_int_gt (FWD_MARGIN_LAN, FWD_MARGIN_WAN);
