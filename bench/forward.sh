@@ -5,13 +5,16 @@
 #  (a) local:     GET http://<dc2 server>:8500/v1/catalog/service/web
 #  (b) forwarded: GET http://<dc1 server>:8500/v1/catalog/service/web?dc=dc2
 #  (c) forwarded, stale: the same with &stale
+#  (e) local, consistent: (a) with &consistent (no cache: catalogd each time)
+#  (f) forwarded, consistent: (b) with &consistent (no remote view: every
+#      request crosses to dc2's catalogd)
 # with `web` registered 10 times in dc2. Each is run with wrk -t1 -c32
 # --latency (throughput, p50, p99, and the CPU each daemon spent per
 # request) and serially with wrk -t1 -c1 --latency (the p50 a forwarded
-# request adds). Diagnostic (d): (b) again while a second wrk (-c1) reads
-# a cached local URL of dc1's httpd, which keeps httpd's loop awake (the
-# gap between (b) and (d) is time httpd's replies from forwarderd sat
-# unread). Then, without HTTP, the same read over the ipc sockets
+# request adds). (b) and (c) are answered by dc1's remote view once the
+# first read made it (docs/protocol/server-rpc.md, "Remote views"); (e)
+# and (f) measure the forwarding path itself. Then, without HTTP, the
+# same read over the ipc sockets
 # (build/tests/catalog_call, skipped when not built): dc2's catalogd,
 # dc2's forwarderd (local DC: one more ipc hop), dc1's forwarderd with
 # Datacenter dc2 (the forwarded path without httpd).
@@ -43,13 +46,12 @@ command -v wrk >/dev/null || { echo "forward.sh: wrk is needed (apt-get install 
 
 dir=$(mktemp -d /tmp/mrd-fwd-XXXXXX)
 child=""        # the foreground job (cluster up, wrk, catalog_call)
-side=""         # the side load of (d)
 cleaned=0
 cleanup () {
     [ "$cleaned" -eq 0 ] || return 0
     cleaned=1
     local p
-    for p in "$child" "$side"; do
+    for p in "$child"; do
         if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
             kill -TERM "$p" 2>/dev/null || true
             wait "$p" 2>/dev/null || true
@@ -100,11 +102,12 @@ done
 LOCAL_URL="http://$DC2:8500/v1/catalog/service/web"
 FWD_URL="http://$DC1:8500/v1/catalog/service/web?dc=dc2"
 STALE_URL="http://$DC1:8500/v1/catalog/service/web?dc=dc2&stale"
-SIDE_URL="http://$DC1:8500/v1/catalog/services"     # dc1, local, cached
+LCONS_URL="http://$DC2:8500/v1/catalog/service/web?consistent"
+FCONS_URL="http://$DC1:8500/v1/catalog/service/web?dc=dc2&consistent"
 
 # The three URLs must answer 200 with the same 10 instances.
 count_instances () { grep -o '"ServiceID":' | wc -l; }
-for url in "$LOCAL_URL" "$FWD_URL" "$STALE_URL"; do
+for url in "$LOCAL_URL" "$FWD_URL" "$STALE_URL" "$LCONS_URL" "$FCONS_URL"; do
     deadline=$((SECONDS + 10))
     while :; do
         body=$(curl -sf -m 2 "$url") && [ "$(count_instances <<< "$body")" -eq "$INSTANCES" ] && break
@@ -186,15 +189,13 @@ echo "wrk -t1 -c32 -d${DUR}s --latency, then wrk -t1 -c1 -d${SERIAL}s --latency"
 measure local32 32 "$DUR" "$LOCAL_URL"
 measure fwd32 32 "$DUR" "$FWD_URL"
 measure stale32 32 "$DUR" "$STALE_URL"
+measure lcons32 32 "$DUR" "$LCONS_URL"
+measure fcons32 32 "$DUR" "$FCONS_URL"
 measure local1 1 "$SERIAL" "$LOCAL_URL"
 measure fwd1 1 "$SERIAL" "$FWD_URL"
 measure stale1 1 "$SERIAL" "$STALE_URL"
-# (d): the side load runs a second longer than the measured run.
-wrk -t1 -c1 -d"$((DUR + 1))s" "$SIDE_URL" > "$dir/side.txt" &
-side=$!
-measure awake32 32 "$DUR" "$FWD_URL"
-wait "$side" || true
-side=""
+measure lcons1 1 "$SERIAL" "$LCONS_URL"
+measure fcons1 1 "$SERIAL" "$FCONS_URL"
 load_after=$(uptime | sed 's/.*load average://')
 
 row () {
@@ -211,7 +212,10 @@ row "(c) forwarded dc1 -> dc2, ?stale, c32" stale32
 row "(a) local dc2, c1" local1
 row "(b) forwarded dc1 -> dc2, c1" fwd1
 row "(c) forwarded dc1 -> dc2, ?stale, c1" stale1
-row "(d) = (b) c32, dc1 httpd kept awake" awake32
+row "(e) local dc2, ?consistent, c32" lcons32
+row "(f) forwarded, ?consistent, c32" fcons32
+row "(e) local dc2, ?consistent, c1" lcons1
+row "(f) forwarded, ?consistent, c1" fcons1
 
 ratio () { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "?" }'; }
 # verdict VALUE OP LIMIT (OP: ge or lt)
@@ -233,18 +237,18 @@ echo "forwarded / local throughput (c32): $tr (goal >= 0.50: $(verdict "$tr" ge 
 echo "added p50 per request (c1): $fp50 - $lp50 = $added us (goal < 200 us:" \
      "$(verdict "$added" lt 200)); ?stale: $added_s us"
 echo "added p50 under load (c32): $(( $(pct_of "$dir/fwd32.txt" 50%) - $(pct_of "$dir/local32.txt" 50%) )) us"
-echo "(d) forwarded / local throughput, dc1 httpd kept awake by a side load of" \
-     "$(rps_of "$dir/side.txt") req/s: $(ratio "$(rps_of "$dir/awake32.txt")" "$l32")"
+echo "?consistent (no view, no cache): forwarded / local throughput (c32)" \
+     "$(ratio "$(rps_of "$dir/fcons32.txt")" "$(rps_of "$dir/lcons32.txt")"), added p50 (c1)" \
+     "$(( $(pct_of "$dir/fcons1.txt" 50%) - $(pct_of "$dir/lcons1.txt" 50%) )) us"
 echo "serial rate (c1): local $(rps_of "$dir/local1.txt")/s, forwarded $(rps_of "$dir/fwd1.txt")/s," \
      "?stale $(rps_of "$dir/stale1.txt")/s"
 
 echo
-echo "CPU per request, us (c32 runs; dc1 daemons serve only the forwarded runs;"
-echo "(d) includes the side load's requests on dc1 httpd):"
-printf '  %-4s %-11s %8s %8s %8s %8s\n' dc daemon local fwd stale awake
+echo "CPU per request, us (c32 runs; dc1 daemons serve only the forwarded runs):"
+printf '  %-4s %-11s %8s %8s %8s %8s %8s\n' dc daemon local fwd stale lcons fcons
 while read -r dc comm _; do
     printf '  %-4s %-11s' "$dc" "$comm"
-    for key in local32 fwd32 stale32 awake32; do
+    for key in local32 fwd32 stale32 lcons32 fcons32; do
         printf ' %8s' "$(awk -v d="$dc" -v c="$comm" '$1 == d && $2 == c {print $3}' "$dir/$key.cpu")"
     done
     echo
