@@ -650,10 +650,13 @@ s_read_events (forwarder_t *self)
         self->ops++;
         if (s_boot_changed (event, self->catalogd_boot, sizeof self->catalogd_boot)
             && rpc_client_pending (self->catalogd)) {
-            log_info ("catalogd restarted: failing its pending requests pending=%zu",
+            //  Requests sent since the new instance started reached it.
+            log_info ("catalogd restarted: failing the requests sent before pending=%zu",
                       rpc_client_pending (self->catalogd));
             self->catalogd_restarted = true;
-            rpc_client_fail_all (self->catalogd, RPC_UNAVAILABLE);
+            rpc_client_fail_sent_before (self->catalogd,
+                                         rpc_sub_started_ms (self->catalogd_sub),
+                                         RPC_UNAVAILABLE);
             self->catalogd_restarted = false;
         }
         envelope_destroy (&event);

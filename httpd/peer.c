@@ -303,7 +303,13 @@ s_handle_event (peer_t *self, envelope_t *event)
         cJSON_GetObjectItemCaseSensitive (event->body, "Boot")) : NULL;
     if (boot && *boot && (!self->have_boot || strcmp (boot, self->boot) != 0)) {
         bool was_known = self->have_boot;
+        //  When the old instance was last heard from; events without a
+        //  boot id (state.changed) may already come from the new one, so
+        //  never later than the new instance's start.
         int64_t heard_ms = self->last_event_ms;
+        const cJSON *started = cJSON_GetObjectItemCaseSensitive (event->body, "Started");
+        if (cJSON_IsNumber (started) && (int64_t) started->valuedouble - 1 < heard_ms)
+            heard_ms = (int64_t) started->valuedouble - 1;
         snprintf (self->boot, sizeof self->boot, "%s", boot);
         self->have_boot = true;
         self->have_seq = false;
