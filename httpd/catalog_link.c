@@ -540,18 +540,24 @@ s_reply_result (s_op_t *op, cJSON *body, http_request_t *request)
     return entry;
 }
 
+//  Answers request with a shared response (takes a reference of entry).
+static void
+s_reply_entry (http_request_t *request, cache_entry_t *entry)
+{
+    size_t len;
+    const char *text = cache_entry_body (entry, &len);
+    cache_entry_ref (entry);
+    request_reply_shared (request, 200, cache_entry_response (entry), text, len,
+                          cache_entry_unref, entry);
+}
+
 //  Answers one waiter from status/reply (or the shared entry) and resumes it.
 static void
 s_answer (s_op_t *op, http_request_t *request, int status, envelope_t *reply,
           cache_entry_t *entry)
 {
-    if (entry) {
-        size_t len;
-        const char *text = cache_entry_body (entry, &len);
-        cache_entry_ref (entry);
-        request_reply_shared (request, 200, cache_entry_response (entry),
-                              text, len, cache_entry_unref, entry);
-    }
+    if (entry)
+        s_reply_entry (request, entry);
     else
     if (status == S_ABORTED)
         request_reply_text (request, 503, "httpd is shutting down");
@@ -781,11 +787,7 @@ catalog_link_read (catalog_link_t *self, http_request_t *request,
         if (entry
         &&  memcmp (cache_entry_stamp (entry), stamp, sizeof stamp) == 0
         &&  (opts->min_index == 0 || cache_entry_index (entry) > opts->min_index)) {
-            size_t len;
-            const char *text = cache_entry_body (entry, &len);
-            cache_entry_ref (entry);
-            request_reply_shared (request, 200, cache_entry_response (entry),
-                                  text, len, cache_entry_unref, entry);
+            s_reply_entry (request, entry);
             free (args.cache_key);
             cJSON_Delete (body);
             return;
@@ -816,11 +818,7 @@ catalog_link_read (catalog_link_t *self, http_request_t *request,
         cache_entry_t *entry = args.view_key
             ? remote_views_lookup (self->views, args.view_key, opts->min_index) : NULL;
         if (entry) {
-            size_t len;
-            const char *text = cache_entry_body (entry, &len);
-            cache_entry_ref (entry);
-            request_reply_shared (request, 200, cache_entry_response (entry),
-                                  text, len, cache_entry_unref, entry);
+            s_reply_entry (request, entry);
             free (args.view_key);
             cJSON_Delete (body);
             return;
