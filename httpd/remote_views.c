@@ -26,7 +26,6 @@ typedef struct {
     uint64_t watch_id;          //  0: no watch outstanding
     bool sending;               //  inside rpc_client_send
     bool sync_done;
-    bool orphan;                //  dropped while its watch was out
 } s_view_t;
 
 struct _remote_views_t {
@@ -48,20 +47,15 @@ s_view_free (s_view_t *view)
     free (view);
 }
 
-//  Takes the view out of the table. With its watch out it lives on as an
-//  orphan until the watch answers (or is cancelled).
+//  Takes the view out of the table and frees it; a watch still out is
+//  cancelled (its answer, if any, is discarded by the client).
 static void
-s_view_drop (remote_views_t *self, s_view_t *view, bool cancel)
+s_view_drop (remote_views_t *self, s_view_t *view)
 {
     zhashx_delete (self->views, view->key);
-    if (view->watch_id && cancel) {
-        rpc_client_cancel (self->client, view->watch_id);
-        view->watch_id = 0;
-    }
     if (view->watch_id)
-        view->orphan = true;
-    else
-        s_view_free (view);
+        rpc_client_cancel (self->client, view->watch_id);
+    s_view_free (view);
 }
 
 remote_views_t *
@@ -149,17 +143,13 @@ s_watch_reply (void *arg, int status, envelope_t *reply)
     }
     view->watch_id = 0;
     remote_views_t *self = view->owner;
-    if (view->orphan) {
-        s_view_free (view);
-        return;
-    }
     bool rep = status == RPC_OK && reply && reply->type == ENVELOPE_REP
             && cJSON_GetObjectItemCaseSensitive (reply->body, "Result");
     uint64_t index = rep ? read_reply_index (reply->body) : 0;
     if (index == 0) {
         log_debug ("remote view ended command=%s dc=%s status=%d", view->command,
                    view->dc, status);
-        s_view_drop (self, view, false);
+        s_view_drop (self, view);
         return;
     }
     if (index != view->index) {
@@ -170,7 +160,7 @@ s_watch_reply (void *arg, int status, envelope_t *reply)
         cache_entry_t *entry = response ? cache_entry_new (response, text, len, index)
                                         : NULL;
         if (!entry) {
-            s_view_drop (self, view, false);
+            s_view_drop (self, view);
             return;
         }
         cache_entry_unref (view->entry);
@@ -179,7 +169,7 @@ s_watch_reply (void *arg, int status, envelope_t *reply)
     }
     if (time_mono_ms () - view->read_ms > REMOTE_VIEW_IDLE_MS
     ||  s_watch_send (view) != 0)
-        s_view_drop (self, view, false);
+        s_view_drop (self, view);
 }
 
 //  The least recently read view.
@@ -192,7 +182,7 @@ s_evict_one (remote_views_t *self)
         if (!oldest || view->used < oldest->used)
             oldest = view;
     if (oldest)
-        s_view_drop (self, oldest, true);
+        s_view_drop (self, oldest);
 }
 
 void
@@ -213,7 +203,7 @@ remote_views_offer (remote_views_t *self, const char *key, uint64_t generation,
         return;
     }
     if (view)
-        s_view_drop (self, view, true);
+        s_view_drop (self, view);
     const cJSON *dc = cJSON_GetObjectItemCaseSensitive (body, "Datacenter");
     view = calloc (1, sizeof (s_view_t));
     if (!view)
@@ -247,7 +237,7 @@ remote_views_offer (remote_views_t *self, const char *key, uint64_t generation,
         return;
     }
     if (s_watch_send (view) != 0)
-        s_view_drop (self, view, false);
+        s_view_drop (self, view);
 }
 
 void
@@ -266,11 +256,11 @@ remote_views_drop (remote_views_t *self, const char *dc)
     if (!doomed) {      //  out of memory: drop them all, one at a time
         s_view_t *view;
         while ((view = zhashx_first (self->views)))
-            s_view_drop (self, view, true);
+            s_view_drop (self, view);
         return;
     }
     for (size_t i = 0; i < n; i++)
-        s_view_drop (self, doomed [i], true);
+        s_view_drop (self, doomed [i]);
     free (doomed);
 }
 
