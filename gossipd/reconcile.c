@@ -9,7 +9,7 @@
 #define WRITE_TIMEOUT_MS 10000
 #define READ_TIMEOUT_MS  10000
 
-typedef enum { RESYNC_IDLE, RESYNC_NODES, RESYNC_CHECKS } resync_state_t;
+typedef enum { RESYNC_IDLE, RESYNC_NODES, RESYNC_SERVERS, RESYNC_CHECKS } resync_state_t;
 
 typedef struct {
     reconcile_t *owner;
@@ -30,6 +30,7 @@ struct _reconcile_t {
     int64_t next_resync_ms;     //  0 = as soon as we are the leader
     resync_state_t resync;
     cJSON *catalog_nodes;       //  catalog.nodes Result during a resync
+    cJSON *catalog_servers;     //  catalog.service consul Result, likewise
     zlist_t *queue;             //  write_t * to send
     zlist_t *in_flight;         //  write_t * sent
 };
@@ -85,6 +86,7 @@ reconcile_destroy (reconcile_t **self_p)
         zlist_destroy (&self->queue);
         zlist_destroy (&self->in_flight);
         cJSON_Delete (self->catalog_nodes);
+        cJSON_Delete (self->catalog_servers);
         free (self);
         *self_p = NULL;
     }
@@ -128,6 +130,30 @@ reconcile_register_body (const char *datacenter, const member_t *member, bool pa
     cJSON_AddStringToObject (check, "Status", passing ? "passing" : "critical");
     cJSON_AddStringToObject (check, "Output", passing ? "Agent alive and reachable"
                                                       : "Agent not live or unreachable");
+    //  Servers carry Consul's "consul" service (its leader registers it).
+    char role[16], port[16], build[PACKET_TAG_VALUE_MAX + 1];
+    if (strcmp (member_tag (member, "role", role, sizeof role), "consul") == 0
+    &&  atoi (member_tag (member, "port", port, sizeof port)) > 0) {
+        cJSON *service = cJSON_AddObjectToObject (body, "Service");
+        cJSON_AddStringToObject (service, "ID", "consul");
+        cJSON_AddStringToObject (service, "Service", "consul");
+        cJSON_AddNumberToObject (service, "Port", atoi (port));
+        cJSON *weights = cJSON_AddObjectToObject (service, "Weights");
+        cJSON_AddNumberToObject (weights, "Passing", 1);
+        cJSON_AddNumberToObject (weights, "Warning", 1);
+        cJSON *meta = cJSON_AddObjectToObject (service, "Meta");
+        cJSON_AddStringToObject (meta, "non_voter", "false");
+        cJSON_AddStringToObject (meta, "read_replica", "false");
+        cJSON_AddStringToObject (meta, "raft_version", "3");
+        cJSON_AddStringToObject (meta, "serf_protocol_current", "2");
+        cJSON_AddStringToObject (meta, "serf_protocol_min", "1");
+        cJSON_AddStringToObject (meta, "serf_protocol_max", "5");
+        member_tag (member, "build", build, sizeof build);
+        char *colon = strchr (build, ':');
+        if (colon)
+            *colon = '\0';
+        cJSON_AddStringToObject (meta, "version", build);
+    }
     return body;
 }
 
@@ -275,6 +301,19 @@ s_same_ip (const char *text, const member_t *member)
     return text && strcmp (text, ip) == 0;
 }
 
+//  A server member's consul service is in the catalog with its port; a
+//  client member needs none.
+static bool
+s_server_same (const member_t *member, const cJSON *entry)
+{
+    char role[16], port[16];
+    if (strcmp (member_tag (member, "role", role, sizeof role), "consul") != 0
+    ||  atoi (member_tag (member, "port", port, sizeof port)) <= 0)
+        return true;
+    const cJSON *have = entry ? cJSON_GetObjectItemCaseSensitive (entry, "ServicePort") : NULL;
+    return cJSON_IsNumber (have) && (int) have->valuedouble == atoi (port);
+}
+
 //  Compares the catalog (nodes and serfHealth checks) with the LAN pool
 //  and queues the writes that make them agree.
 static void
@@ -282,6 +321,7 @@ s_compute (reconcile_t *self, cJSON *checks)
 {
     zhashx_t *status = zhashx_new ();       //  node -> serfHealth status
     zhashx_t *nodes = zhashx_new ();        //  node -> catalog node JSON
+    zhashx_t *servers = zhashx_new ();      //  node -> its consul service entry
     cJSON *item;
     cJSON_ArrayForEach (item, checks) {
         cJSON *check_id = cJSON_GetObjectItemCaseSensitive (item, "CheckID");
@@ -295,6 +335,11 @@ s_compute (reconcile_t *self, cJSON *checks)
         cJSON *node = cJSON_GetObjectItemCaseSensitive (item, "Node");
         if (cJSON_IsString (node))
             zhashx_update (nodes, node->valuestring, item);
+    }
+    cJSON_ArrayForEach (item, self->catalog_servers) {
+        cJSON *node = cJSON_GetObjectItemCaseSensitive (item, "Node");
+        if (cJSON_IsString (node))
+            zhashx_update (servers, node->valuestring, item);
     }
     members_t *members = membership_members (pool_membership (self->lan));
     size_t writes = 0;
@@ -317,6 +362,8 @@ s_compute (reconcile_t *self, cJSON *checks)
                     && cJSON_IsString (address) && s_same_ip (address->valuestring, member)
                     && (!*member_tag (member, "id", id, sizeof id)
                         || (cJSON_IsString (node_id) && strcasecmp (node_id->valuestring, id) == 0));
+        if (same && !s_server_same (member, zhashx_lookup (servers, member->name)))
+            same = false;
         if (!same) {
             s_enqueue (self, member->name, false,
                        reconcile_register_body (self->datacenter, member, passing));
@@ -336,6 +383,7 @@ s_compute (reconcile_t *self, cJSON *checks)
     log_info ("catalog resync done writes=%zu members=%zu", writes, members_size (members));
     zhashx_destroy (&status);
     zhashx_destroy (&nodes);
+    zhashx_destroy (&servers);
 }
 
 static void
@@ -351,6 +399,29 @@ s_on_checks (void *arg, int status, envelope_t *reply)
         s_schedule_retry (self);
     cJSON_Delete (self->catalog_nodes);
     self->catalog_nodes = NULL;
+    cJSON_Delete (self->catalog_servers);
+    self->catalog_servers = NULL;
+}
+
+static void
+s_on_servers (void *arg, int status, envelope_t *reply)
+{
+    reconcile_t *self = (reconcile_t *) arg;
+    cJSON *result = status == RPC_OK && reply->type == ENVELOPE_REP
+                    ? cJSON_GetObjectItemCaseSensitive (reply->body, "Result") : NULL;
+    if (!cJSON_IsArray (result)) {
+        self->resync = RESYNC_IDLE;
+        cJSON_Delete (self->catalog_nodes);
+        self->catalog_nodes = NULL;
+        s_schedule_retry (self);
+        return;
+    }
+    cJSON_Delete (self->catalog_servers);
+    self->catalog_servers = cJSON_DetachItemViaPointer (reply->body, result);
+    self->resync = RESYNC_CHECKS;
+    cJSON *body = cJSON_CreateObject ();
+    cJSON_AddStringToObject (body, "State", "any");
+    rpc_client_send (self->client, "health.state", &body, READ_TIMEOUT_MS, s_on_checks, self);
 }
 
 static void
@@ -366,10 +437,11 @@ s_on_nodes (void *arg, int status, envelope_t *reply)
     }
     cJSON_Delete (self->catalog_nodes);
     self->catalog_nodes = cJSON_DetachItemViaPointer (reply->body, result);
-    self->resync = RESYNC_CHECKS;
+    self->resync = RESYNC_SERVERS;
     cJSON *body = cJSON_CreateObject ();
-    cJSON_AddStringToObject (body, "State", "any");
-    rpc_client_send (self->client, "health.state", &body, READ_TIMEOUT_MS, s_on_checks, self);
+    cJSON_AddStringToObject (body, "ServiceName", "consul");
+    rpc_client_send (self->client, "catalog.service", &body, READ_TIMEOUT_MS, s_on_servers,
+                     self);
 }
 
 void

@@ -297,6 +297,14 @@ class RaftClusterTest(harness.TestCase):
         self.wait_for(lambda: self.serf_health(follower) == {"t1": "passing", "t2": "passing",
                                                              "t3": "passing"},
                       timeout=20, what="serfHealth of the 3 servers")
+        # ... and Consul's `consul` service, one instance per server.
+        def consul_service():
+            st, _, entries = try_http_json("GET", follower.url("/v1/catalog/service/consul?stale"))
+            return st == 200 and sorted((e["Node"], e["ServicePort"], e["ServiceMeta"]["raft_version"])
+                                        for e in entries)
+        self.wait_for(lambda: consul_service() == [("t1", 8300, "3"), ("t2", 8300, "3"),
+                                                   ("t3", 8300, "3")],
+                      timeout=20, what="the consul service of the 3 servers")
 
         # Concurrent writers and readers, then the leader's agent dies.
         history = History()

@@ -50,6 +50,25 @@ START_TEST (test_register_body)
     ck_assert_str_eq (cJSON_GetObjectItem (check, "Output")->valuestring,
                       "Agent not live or unreachable");
     cJSON_Delete (body);
+
+    //  A server carries Consul's consul service, port from its tags.
+    packet_tag_t server_tags[4] = {
+        { "id", "0b3f3e0e-1e45-4c42-8b5a-5d9d1d3c5e11" }, { "role", "consul" },
+        { "port", "8300" }, { "build", "0.1.0:abc" }
+    };
+    member.tags_len = (size_t) packet_tags_encode (server_tags, 4, member.tags,
+                                                   sizeof member.tags);
+    body = reconcile_register_body ("dc1", &member, true);
+    cJSON *service = cJSON_GetObjectItem (body, "Service");
+    ck_assert_ptr_nonnull (service);
+    ck_assert_str_eq (cJSON_GetObjectItem (service, "ID")->valuestring, "consul");
+    ck_assert_str_eq (cJSON_GetObjectItem (service, "Service")->valuestring, "consul");
+    ck_assert_int_eq (cJSON_GetObjectItem (service, "Port")->valueint, 8300);
+    cJSON *meta = cJSON_GetObjectItem (service, "Meta");
+    ck_assert_str_eq (cJSON_GetObjectItem (meta, "version")->valuestring, "0.1.0");
+    ck_assert_str_eq (cJSON_GetObjectItem (meta, "raft_version")->valuestring, "3");
+    ck_assert_ptr_null (cJSON_GetObjectItem (cJSON_GetObjectItem (body, "Check"), "ServiceID"));
+    cJSON_Delete (body);
 }
 END_TEST
 
