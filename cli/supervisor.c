@@ -45,6 +45,8 @@ struct _supervisor_t {
     int child_fd;               //  signalfd for SIGCHLD
     sigset_t saved_mask;
     pid_t self_pid;
+    char env_pid [48];          //  MERIDIAN_AGENT_PID=<self_pid>
+    char **envp;                //  the agent's environment plus env_pid
     bool stopping;
     int64_t stop_deadline_ms;   //  SIGKILL what is left at this time
     int64_t reap_deadline_ms;   //  give up waiting at this time
@@ -61,10 +63,28 @@ supervisor_new (const char *bin_dir, const char *config_path)
     snprintf (self->config_path, sizeof (self->config_path), "%s",
               config_path);
     self->self_pid = getpid ();
+    //  Daemons learn who supervises them (httpd stops the agent after
+    //  PUT /v1/agent/leave, as Consul's agent exits).
+    snprintf (self->env_pid, sizeof (self->env_pid), "MERIDIAN_AGENT_PID=%d",
+              (int) self->self_pid);
+    size_t count = 0;
+    while (environ [count])
+        count++;
+    self->envp = calloc (count + 2, sizeof (char *));
+    if (!self->envp) {
+        free (self);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strncmp (environ [i], "MERIDIAN_AGENT_PID=", 19) != 0)
+            self->envp [n++] = environ [i];
+    self->envp [n] = self->env_pid;
     sigset_t mask;
     sigemptyset (&mask);
     sigaddset (&mask, SIGCHLD);
     if (sigprocmask (SIG_BLOCK, &mask, &self->saved_mask) != 0) {
+        free (self->envp);
         free (self);
         return NULL;
     }
@@ -72,6 +92,7 @@ supervisor_new (const char *bin_dir, const char *config_path)
     if (self->child_fd < 0) {
         int saved = errno;
         sigprocmask (SIG_SETMASK, &self->saved_mask, NULL);
+        free (self->envp);
         free (self);
         errno = saved;
         return NULL;
@@ -93,6 +114,7 @@ supervisor_destroy (supervisor_t **self_p)
         }
     close (self->child_fd);
     sigprocmask (SIG_SETMASK, &self->saved_mask, NULL);
+    free (self->envp);
     free (self);
     *self_p = NULL;
 }
@@ -161,7 +183,7 @@ s_child_exec (supervisor_t *self, daemon_t *daemon)
             close (null_fd);
     }
     char *argv [] = { daemon->name, "-config-file", self->config_path, NULL };
-    execv (daemon->path, argv);
+    execve (daemon->path, argv, self->envp);
     //  Only async-signal-safe calls here.
     const char *text = "agent: exec failed: ";
     ssize_t rc = write (STDERR_FILENO, text, strlen (text));

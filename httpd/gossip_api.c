@@ -9,11 +9,14 @@
     suspended until the answer. */
 #include "api.h"
 #include "json_render.h"
+#include "log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 //  Longest node name gossipd accepts (gossip.md, "Field types").
 #define NODE_NAME_MAX       192
@@ -169,6 +172,22 @@ s_agent_join (void *ctx, http_request_t *request)
                   s_join_timeout (api->cfg, is_wan), s_join_reply, api);
 }
 
+//  After a leave, the `meridian agent` that started this httpd (its parent,
+//  named by MERIDIAN_AGENT_PID) is asked to shut down, as Consul's agent
+//  exits. The reply is already queued: this loop turn sends it before
+//  httpd looks at its own SIGTERM. Daemons run by other supervisors
+//  (systemd units) keep running, out of the pools.
+static void
+s_stop_agent (void)
+{
+    const char *text = getenv ("MERIDIAN_AGENT_PID");
+    long pid = text ? strtol (text, NULL, 10) : 0;
+    if (pid > 1 && pid == (long) getppid ()) {
+        log_info ("left the cluster: stopping the agent pid=%ld", pid);
+        kill ((pid_t) pid, SIGTERM);
+    }
+}
+
 static void
 s_leave_reply (void *arg, http_request_t *request, int status, envelope_t *reply)
 {
@@ -176,6 +195,8 @@ s_leave_reply (void *arg, http_request_t *request, int status, envelope_t *reply
     if (request)
         s_empty_reply (api, request, "leave", status, reply,
                        s_leave_timeout (api->cfg));
+    if (status == RPC_OK && reply && reply->type == ENVELOPE_REP)
+        s_stop_agent ();
 }
 
 //  PUT /v1/agent/leave: a graceful leave of every pool.

@@ -261,6 +261,24 @@ class CliTest(harness.TestCase):
         out, _ = self.assert_cli("members", "-wan", agent=a)
         self.assertRegex(out, r"(?m)^cli4\.dc1\s+127\.0\.2\.14:8302\s+alive\s+server\s+")
 
+    def test_leave_stops_the_agent(self):
+        server = self.agent("127.0.2.15", ["-dev", "-node", "leave-s"])
+        client = self.agent("127.0.2.16", ["-node", "leave-c", "-retry-join", "127.0.2.15"])
+        out, _ = self.assert_cli("leave", agent=client)
+        self.assertEqual(out.strip(), "Graceful leave complete")
+        # Like Consul's, the agent exits once it left (0: a clean stop) ...
+        self.wait_for(lambda: not client.proc.alive(), timeout=20,
+                      what="the agent to exit after leave")
+        self.assertEqual(client.proc.popen.returncode, 0)
+        # ... and the others list it as left, not failed.
+        def status():
+            rc, out, _ = self.cli("members", agent=server)
+            rows = [l.split() for l in out.splitlines()[1:]]
+            return rc == 0 and [r[2] for r in rows if r[0] == "leave-c"]
+        self.wait_for(lambda: status() == ["left"], timeout=10,
+                      what="leave-c listed as left")
+        server.proc.stop()
+
     # ---------------------------------------------------------------- agent
 
     def test_agent_restarts_killed_daemon(self):
