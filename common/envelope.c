@@ -2,6 +2,7 @@
     (docs/protocol/local-rpc.md). Decoding is strict: any deviation from the
     grammar returns NULL with a reason; nothing from outside is asserted. */
 #include "envelope.h"
+#include "json_syntax.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -52,12 +53,32 @@ envelope_new (envelope_type_t type, const char *command, uint64_t id,
     return self;
 }
 
+envelope_t *
+envelope_new_raw (envelope_type_t type, const char *command, uint64_t id,
+                  char **raw_p, size_t len)
+{
+    assert (raw_p && *raw_p);
+    envelope_t *self = envelope_new (type, command, id, NULL);
+    if (!self) {
+        free (*raw_p);
+        *raw_p = NULL;
+        return NULL;
+    }
+    cJSON_Delete (self->body);
+    self->body = NULL;
+    self->raw = *raw_p;
+    self->raw_len = len;
+    *raw_p = NULL;
+    return self;
+}
+
 void
 envelope_destroy (envelope_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
         cJSON_Delete ((*self_p)->body);
+        free ((*self_p)->raw);
         free (*self_p);
         *self_p = NULL;
     }
@@ -67,8 +88,8 @@ zmsg_t *
 envelope_encode (const envelope_t *self)
 {
     assert (self);
-    char *body = cJSON_PrintUnformatted (self->body);
-    if (!body)
+    char *body = self->raw ? NULL : cJSON_PrintUnformatted (self->body);
+    if (!body && !self->raw)
         return NULL;
     char id[24];
     snprintf (id, sizeof id, "%llu", (unsigned long long) self->id);
@@ -77,7 +98,10 @@ envelope_encode (const envelope_t *self)
     zmsg_addstr (msg, envelope_type_name (self->type));
     zmsg_addstr (msg, self->command);
     zmsg_addstr (msg, id);
-    zmsg_addmem (msg, body, strlen (body));
+    if (self->raw)
+        zmsg_addmem (msg, self->raw, self->raw_len);
+    else
+        zmsg_addmem (msg, body, strlen (body));
     free (body);
     return msg;
 }
@@ -102,9 +126,9 @@ s_parse_id (const char *data, size_t len, uint64_t *id)
     return true;
 }
 
-envelope_t *
-envelope_decode_frames (const void *const frames[], const size_t sizes[],
-                        size_t count, const char **reason)
+static envelope_t *
+s_decode_frames (const void *const frames[], const size_t sizes[], size_t count,
+                 bool raw, const char **reason)
 {
     const char *why = NULL;
     envelope_type_t type = 0;
@@ -141,6 +165,23 @@ envelope_decode_frames (const void *const frames[], const size_t sizes[],
         why = sizes[4] ? "body too large" : "empty body";
         goto malformed;
     }
+    if (raw) {
+        char syntax[128];
+        if (json_syntax_check ((const char *) frames[4], sizes[4], syntax,
+                               sizeof syntax) != 0) {
+            why = "body is not valid JSON";
+            goto malformed;
+        }
+        char *text = malloc (sizes[4]);
+        if (text)
+            memcpy (text, frames[4], sizes[4]);
+        envelope_t *self = text ? envelope_new_raw (type, command, id, &text, sizes[4])
+                                : NULL;
+        if (self)
+            return self;
+        why = "out of memory";
+        goto malformed;
+    }
     const char *end = NULL;
     body = cJSON_ParseWithLengthOpts ((const char *) frames[4], sizes[4], &end, false);
     if (!body) {
@@ -166,7 +207,14 @@ malformed:
 }
 
 envelope_t *
-envelope_decode (zmsg_t *msg, const char **reason)
+envelope_decode_frames (const void *const frames[], const size_t sizes[],
+                        size_t count, const char **reason)
+{
+    return s_decode_frames (frames, sizes, count, false, reason);
+}
+
+static envelope_t *
+s_decode (zmsg_t *msg, bool raw, const char **reason)
 {
     const void *frames[5];
     size_t sizes[5];
@@ -182,7 +230,19 @@ envelope_decode (zmsg_t *msg, const char **reason)
         sizes[i] = zframe_size (frame);
         frame = zmsg_next (msg);
     }
-    return envelope_decode_frames (frames, sizes, count, reason);
+    return s_decode_frames (frames, sizes, count, raw, reason);
+}
+
+envelope_t *
+envelope_decode (zmsg_t *msg, const char **reason)
+{
+    return s_decode (msg, false, reason);
+}
+
+envelope_t *
+envelope_decode_raw (zmsg_t *msg, const char **reason)
+{
+    return s_decode (msg, true, reason);
 }
 
 cJSON *

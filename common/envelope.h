@@ -24,7 +24,9 @@ typedef struct {
     envelope_type_t type;
     char command[ENVELOPE_COMMAND_MAX + 1];
     uint64_t id;
-    cJSON *body;        //  owned by the envelope
+    cJSON *body;        //  owned by the envelope; NULL when raw is set
+    char *raw;          //  a relay's body: its JSON text, syntax-checked
+    size_t raw_len;     //  but not parsed (owned; envelope_decode_raw)
 } envelope_t;
 
 //  Builds an envelope; takes ownership of *body_p (NULL becomes {}).
@@ -33,7 +35,14 @@ envelope_t *envelope_new (envelope_type_t type, const char *command,
                           uint64_t id, cJSON **body_p);
 void envelope_destroy (envelope_t **self_p);
 
-//  Encodes into a new message. Caller owns the return value.
+//  Builds an envelope whose body is JSON text (len bytes) passed on
+//  untouched; takes ownership of *raw_p (its syntax is the caller's
+//  business: it came from envelope_decode_raw). NULL as envelope_new.
+envelope_t *envelope_new_raw (envelope_type_t type, const char *command,
+                              uint64_t id, char **raw_p, size_t len);
+
+//  Encodes into a new message (a raw body as it is). Caller owns the
+//  return value.
 zmsg_t *envelope_encode (const envelope_t *self);
 
 //  Decodes a message (without routing identity). Returns a new envelope, or
@@ -41,7 +50,12 @@ zmsg_t *envelope_encode (const envelope_t *self);
 //  text) and the caller logs, counts and drops. Never asserts on input.
 envelope_t *envelope_decode (zmsg_t *msg, const char **reason);
 
-//  Same, from the five raw frames already split (used by tests and fuzz).
+//  Same, for a relay: the body is checked to be exactly one JSON value
+//  (common/json_syntax) but kept as text in raw, not parsed; body is NULL.
+envelope_t *envelope_decode_raw (zmsg_t *msg, const char **reason);
+
+//  Same as envelope_decode, from the five raw frames already split (used by
+//  tests and fuzz).
 envelope_t *envelope_decode_frames (const void *const frames[],
                                     const size_t sizes[], size_t count,
                                     const char **reason);

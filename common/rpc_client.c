@@ -23,6 +23,7 @@ typedef struct {
 
 struct _rpc_client_t {
     zsock_t *dealer;
+    bool raw_replies;           //  envelope_decode_raw
     uint64_t next_id;
     pending_t *slots;
     size_t capacity;        //  power of two
@@ -219,6 +220,12 @@ s_try_send (rpc_client_t *self, zmsg_t *msg)
 }
 
 void
+rpc_client_set_raw_replies (rpc_client_t *self, bool raw)
+{
+    self->raw_replies = raw;
+}
+
+void
 rpc_client_set_hold (rpc_client_t *self, int64_t hold_ms)
 {
     self->hold_ms = hold_ms > 0 ? hold_ms : 0;
@@ -277,7 +284,8 @@ s_read_one (rpc_client_t *self, uint64_t want_id, envelope_t **wanted)
     if (!msg)
         return 0;
     const char *reason = NULL;
-    envelope_t *reply = envelope_decode (msg, &reason);
+    envelope_t *reply = self->raw_replies ? envelope_decode_raw (msg, &reason)
+                                          : envelope_decode (msg, &reason);
     zmsg_destroy (&msg);
     if (!reply) {
         log_warn ("dropped malformed rpc reply reason=\"%s\"", reason);

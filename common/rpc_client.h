@@ -50,6 +50,10 @@ uint64_t rpc_client_send (rpc_client_t *self, const char *command,
 //  applies. rpc_client_next_timeout includes the retry times.
 void rpc_client_set_hold (rpc_client_t *self, int64_t hold_ms);
 
+//  Replies keep their body as checked JSON text (envelope raw) instead of
+//  a parsed tree: for a relay that passes them on (envelope_decode_raw).
+void rpc_client_set_raw_replies (rpc_client_t *self, bool raw);
+
 //  Forgets a pending request; its callback will not be called.
 void rpc_client_cancel (rpc_client_t *self, uint64_t id);
 

@@ -205,13 +205,11 @@ rpc_request_destroy (rpc_request_t **request_p)
     }
 }
 
+//  Sends reply (taken; NULL: nothing to send) and destroys the request.
 static int
-s_send (rpc_server_t *self, rpc_request_t **request_p, envelope_type_t type,
-        cJSON **body_p)
+s_send_envelope (rpc_server_t *self, rpc_request_t **request_p, envelope_t *reply)
 {
     rpc_request_t *request = *request_p;
-    envelope_t *reply = envelope_new (type, request->envelope->command,
-                                      request->envelope->id, body_p);
     int rc = -1;
     zmsg_t *msg = reply ? envelope_encode (reply) : NULL;
     envelope_destroy (&reply);
@@ -226,6 +224,27 @@ s_send (rpc_server_t *self, rpc_request_t **request_p, envelope_type_t type,
     }
     rpc_request_destroy (request_p);
     return rc;
+}
+
+static int
+s_send (rpc_server_t *self, rpc_request_t **request_p, envelope_type_t type,
+        cJSON **body_p)
+{
+    rpc_request_t *request = *request_p;
+    envelope_t *reply = envelope_new (type, request->envelope->command,
+                                      request->envelope->id, body_p);
+    return s_send_envelope (self, request_p, reply);
+}
+
+int
+rpc_server_reply_raw (rpc_server_t *self, rpc_request_t **request_p, char **raw_p,
+                      size_t len)
+{
+    assert (request_p && *request_p);
+    rpc_request_t *request = *request_p;
+    envelope_t *reply = envelope_new_raw (ENVELOPE_REP, request->envelope->command,
+                                          request->envelope->id, raw_p, len);
+    return s_send_envelope (self, request_p, reply);
 }
 
 int

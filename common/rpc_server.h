@@ -44,6 +44,9 @@ void rpc_request_destroy (rpc_request_t **request_p);
 //  the caller beyond the log).
 int rpc_server_reply (rpc_server_t *self, rpc_request_t **request_p,
                       cJSON **result_p);
+//  Same with a body that is JSON text (a relayed envelope raw body, taken).
+int rpc_server_reply_raw (rpc_server_t *self, rpc_request_t **request_p,
+                          char **raw_p, size_t len);
 //  Sends an ERR {"Code":code,"Error":text} and destroys the request.
 int rpc_server_error (rpc_server_t *self, rpc_request_t **request_p,
                       int code, const char *fmt, ...)

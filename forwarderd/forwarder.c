@@ -153,19 +153,42 @@ s_call_error (call_t *call, int code, const char *text)
     s_call_destroy (&call);
 }
 
+//  Sends a REP whose body is JSON text, as it came from the hop, and ends
+//  the call.
+static void
+s_call_reply_raw (call_t *call, char **raw_p, size_t len)
+{
+    forwarder_t *self = call->owner;
+    self->ops++;
+    if (call->ipc)
+        rpc_server_reply_raw (self->ipc, &call->ipc, raw_p, len);
+    else
+        fwd_endpoint_reply_raw (self->tcp, &call->tcp, raw_p, len);
+    s_call_destroy (&call);
+}
+
 //  Relays a reply (REP or ERR) to the origin; remote says it came from
-//  another node, whose errors get Consul's pool prefix.
+//  another node, whose errors get Consul's pool prefix. A REP body from
+//  catalogd or a server is passed on as the text it came in (not parsed).
 static void
 s_call_relay (call_t *call, envelope_t *reply, bool remote)
 {
+    if (reply->type == ENVELOPE_REP && reply->raw) {
+        char *raw = reply->raw;
+        reply->raw = NULL;
+        s_call_reply_raw (call, &raw, reply->raw_len);
+        return;
+    }
     if (reply->type == ENVELOPE_REP) {
         cJSON *body = reply->body;
         reply->body = NULL;
         s_call_reply (call, &body);
         return;
     }
-    const cJSON *code_item = cJSON_GetObjectItemCaseSensitive (reply->body, "Code");
-    const cJSON *text_item = cJSON_GetObjectItemCaseSensitive (reply->body, "Error");
+    cJSON *parsed = reply->raw ? cJSON_ParseWithLength (reply->raw, reply->raw_len) : NULL;
+    const cJSON *error = reply->raw ? parsed : reply->body;
+    const cJSON *code_item = cJSON_GetObjectItemCaseSensitive (error, "Code");
+    const cJSON *text_item = cJSON_GetObjectItemCaseSensitive (error, "Error");
     int code = 500;
     if (cJSON_IsNumber (code_item) && code_item->valuedouble >= 400
         && code_item->valuedouble < 600)
@@ -177,6 +200,7 @@ s_call_relay (call_t *call, envelope_t *reply, bool remote)
         fwd_error_relay_text (code, text, relayed, sizeof relayed);
     else
         snprintf (relayed, sizeof relayed, "%s", text);
+    cJSON_Delete (parsed);
     s_call_error (call, code, relayed);
 }
 
@@ -681,6 +705,8 @@ forwarder_new (const config_t *cfg)
     self->calls = zlistx_new ();
     self->waiting = zlistx_new ();
     self->pool = fwd_pool_new (&self->keys);
+    if (self->pool)
+        fwd_pool_set_raw_replies (self->pool, true);
     self->routes = fwd_routes_new (cfg->datacenter, !cfg->server, 0);
     if (self->routes)
         self->gossipd = fwd_gossip_new (cfg, self->routes, s_on_routes_changed, self);
@@ -688,6 +714,8 @@ forwarder_new (const config_t *cfg)
         goto failed;
     if (cfg->server) {
         self->catalogd = rpc_client_new (cfg->data_dir, "catalogd");
+        if (self->catalogd)
+            rpc_client_set_raw_replies (self->catalogd, true);
         self->catalogd_sub = rpc_sub_new (cfg->data_dir, "catalogd");
         if (!self->catalogd || !self->catalogd_sub)
             goto failed;

@@ -190,15 +190,11 @@ fwd_endpoint_recv (fwd_endpoint_t *self)
     return NULL;
 }
 
-int
-fwd_endpoint_reply (fwd_endpoint_t *self, fwd_inbound_t **inbound_p,
-                    envelope_type_t type, cJSON **body_p)
+//  Sends reply (taken; NULL: nothing to send) and destroys the request.
+static int
+s_send (fwd_endpoint_t *self, fwd_inbound_t **inbound_p, envelope_t *reply)
 {
-    assert (inbound_p && *inbound_p);
-    assert (type == ENVELOPE_REP || type == ENVELOPE_ERR);
     fwd_inbound_t *inbound = *inbound_p;
-    envelope_t *reply = envelope_new (type, inbound->envelope->command,
-                                      inbound->envelope->id, body_p);
     int rc = -1;
     zmsg_t *msg = reply ? envelope_encode (reply) : NULL;
     envelope_destroy (&reply);
@@ -213,6 +209,29 @@ fwd_endpoint_reply (fwd_endpoint_t *self, fwd_inbound_t **inbound_p,
     }
     fwd_inbound_destroy (inbound_p);
     return rc;
+}
+
+int
+fwd_endpoint_reply (fwd_endpoint_t *self, fwd_inbound_t **inbound_p,
+                    envelope_type_t type, cJSON **body_p)
+{
+    assert (inbound_p && *inbound_p);
+    assert (type == ENVELOPE_REP || type == ENVELOPE_ERR);
+    fwd_inbound_t *inbound = *inbound_p;
+    envelope_t *reply = envelope_new (type, inbound->envelope->command,
+                                      inbound->envelope->id, body_p);
+    return s_send (self, inbound_p, reply);
+}
+
+int
+fwd_endpoint_reply_raw (fwd_endpoint_t *self, fwd_inbound_t **inbound_p,
+                        char **raw_p, size_t len)
+{
+    assert (inbound_p && *inbound_p);
+    fwd_inbound_t *inbound = *inbound_p;
+    envelope_t *reply = envelope_new_raw (ENVELOPE_REP, inbound->envelope->command,
+                                          inbound->envelope->id, raw_p, len);
+    return s_send (self, inbound_p, reply);
 }
 
 const char *

@@ -37,6 +37,9 @@ fwd_inbound_t *fwd_endpoint_recv (fwd_endpoint_t *self);
 //  the request. Returns 0/-1 (the peer may be gone).
 int fwd_endpoint_reply (fwd_endpoint_t *self, fwd_inbound_t **inbound_p,
                         envelope_type_t type, cJSON **body_p);
+//  Same for a REP whose body is JSON text relayed as it came (taken).
+int fwd_endpoint_reply_raw (fwd_endpoint_t *self, fwd_inbound_t **inbound_p,
+                            char **raw_p, size_t len);
 
 const char *fwd_inbound_command (fwd_inbound_t *inbound);
 uint64_t fwd_inbound_id (fwd_inbound_t *inbound);

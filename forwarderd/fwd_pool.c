@@ -47,6 +47,7 @@ struct _entry_t {
 
 struct _fwd_pool_t {
     fwd_keys_t keys;
+    bool raw_replies;       //  envelope_decode_raw
     entry_t **entries;
     size_t count;
     size_t capacity;
@@ -82,6 +83,12 @@ fwd_pool_state_name (fwd_conn_state_t state)
         case FWD_CONN_DOWN: return "down";
     }
     return "?";
+}
+
+void
+fwd_pool_set_raw_replies (fwd_pool_t *self, bool raw)
+{
+    self->raw_replies = raw;
 }
 
 fwd_pool_t *
@@ -473,7 +480,8 @@ s_entry_read_replies (fwd_pool_t *self, entry_t *entry)
         if (!msg)
             return;
         const char *reason = NULL;
-        envelope_t *reply = envelope_decode (msg, &reason);
+        envelope_t *reply = self->raw_replies ? envelope_decode_raw (msg, &reason)
+                                              : envelope_decode (msg, &reason);
         zmsg_destroy (&msg);
         if (!reply || (reply->type != ENVELOPE_REP && reply->type != ENVELOPE_ERR)) {
             log_warn ("dropped malformed server reply datacenter=%s address=%s reason=\"%s\"",

@@ -39,6 +39,9 @@ typedef bool (fwd_pool_keep_fn) (void *arg, const char *dc,
 
 //  keys may be NULL or disabled: plain TCP. Caller owns return value.
 fwd_pool_t *fwd_pool_new (const fwd_keys_t *keys);
+//  Replies keep their body as checked JSON text (envelope raw) for a relay
+//  that passes them on unparsed.
+void fwd_pool_set_raw_replies (fwd_pool_t *self, bool raw);
 //  Destroys every connection; pending callbacks are not called.
 void fwd_pool_destroy (fwd_pool_t **self_p);
 

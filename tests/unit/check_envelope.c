@@ -123,6 +123,59 @@ START_TEST (test_new_rejects_bad_command_and_error_body)
 }
 END_TEST
 
+//  A relay keeps the body as checked text and sends it on byte for byte.
+START_TEST (test_raw_body)
+{
+    const char *text = " {\"Index\":7,\"Result\":[1.50,\"\\u00e9\"]} ";
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "MRD1");
+    zmsg_addstr (msg, "REP");
+    zmsg_addstr (msg, "catalog.nodes");
+    zmsg_addstr (msg, "9");
+    zmsg_addstr (msg, text);
+    const char *reason = NULL;
+    envelope_t *env = envelope_decode_raw (msg, &reason);
+    zmsg_destroy (&msg);
+    ck_assert_ptr_nonnull (env);
+    ck_assert_ptr_null (env->body);
+    ck_assert_uint_eq (env->raw_len, strlen (text));
+    ck_assert (memcmp (env->raw, text, env->raw_len) == 0);
+    //  Re-encoded (as a reply to another peer): the same bytes.
+    char *raw = env->raw;
+    env->raw = NULL;
+    envelope_t *relay = envelope_new_raw (ENVELOPE_REP, env->command, 10, &raw,
+                                          env->raw_len);
+    ck_assert_ptr_null (raw);
+    msg = envelope_encode (relay);
+    zframe_t *body = zmsg_last (msg);
+    ck_assert_uint_eq (zframe_size (body), strlen (text));
+    ck_assert (memcmp (zframe_data (body), text, strlen (text)) == 0);
+    //  ... which the parsing decoder reads as usual.
+    envelope_t *back = envelope_decode (msg, &reason);
+    ck_assert_ptr_nonnull (back);
+    ck_assert_int_eq (cJSON_GetObjectItem (back->body, "Index")->valueint, 7);
+    zmsg_destroy (&msg);
+    envelope_destroy (&back);
+    envelope_destroy (&relay);
+    envelope_destroy (&env);
+    //  A body that is not exactly one JSON value is refused, as by the
+    //  parsing decoder.
+    const char *bad[] = { "{\"a\":1", "{} {}", "{\"a\":01}", "[1,]", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        msg = zmsg_new ();
+        zmsg_addstr (msg, "MRD1");
+        zmsg_addstr (msg, "REP");
+        zmsg_addstr (msg, "x");
+        zmsg_addstr (msg, "1");
+        zmsg_addstr (msg, bad[i]);
+        reason = NULL;
+        ck_assert_ptr_null (envelope_decode_raw (msg, &reason));
+        ck_assert_ptr_nonnull (reason);
+        zmsg_destroy (&msg);
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -132,6 +185,7 @@ main (void)
     tcase_add_test (tc, test_roundtrip);
     tcase_add_test (tc, test_all_types_and_max_id);
     tcase_add_test (tc, test_new_rejects_bad_command_and_error_body);
+    tcase_add_test (tc, test_raw_body);
     suite_add_tcase (suite, tc);
     TCase *bad = tcase_create ("malformed");
     tcase_set_timeout (bad, 10);

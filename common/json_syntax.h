@@ -2,8 +2,8 @@
     and, when it is not, says why in the words of Go's encoding/json
     scanner ("unexpected EOF", "invalid character 'x' after object key",
     ...), so "Request decode failed: <reason>" reads as Consul's does. */
-#ifndef HTTPD_JSON_SYNTAX_H
-#define HTTPD_JSON_SYNTAX_H
+#ifndef MRD_JSON_SYNTAX_H
+#define MRD_JSON_SYNTAX_H
 
 #include <stddef.h>
 
