@@ -2,7 +2,8 @@
 # Gossip benchmark: Meridian's gossipd against serf in the same run
 # (bench/README.md, section "gossip"). Needs `make` (bin/gossipd,
 # build/tests/mrpc) and the Debian package serf (`apt-get install serf`).
-# Usage: bench/gossip.sh [--sizes 20,50,100] [--idle 10] [--hog 60] [--json out.json]
+# Usage: bench/gossip.sh [--sizes 20,50,100] [--idle 10] [--hog 60] [--kills 10]
+#        [--kill-pause 3] [--detect-poll] [--keep-logs DIR] [--json out.json]
 # The driver stops its agents and CPU hogs itself; the trap below also
 # stops, by PID, whatever it registered if it dies without cleaning up.
 set -eu

@@ -16,13 +16,21 @@ to the first at once, then measure
     per core for that long; every agent's member list is polled about
     every second and the agents' log lines that mark a member suspect or
     failed are counted: a healthy cluster shows no false failure,
-  - failure detection: kill -9 of one agent, time until every survivor
-    reports it failed.
+  - failure detection (--kills K, default 10, one after the other): kill -9
+    of one agent; a thread tails every survivor's log file every 10 ms
+    from the kill on and records when each one logs the victim failed
+    (gossipd `member.failed pool=lan node=<victim>`, serf `serf:
+    EventMemberFailed: <victim>`), when the first probe of it failed and
+    when the first suspicion timer expired; detect_all_s is the last
+    survivor's time, averaged over the kills. Nothing is polled meanwhile
+    (one poll of every member list afterwards cross-checks the result;
+    --detect-poll also polls during detection, the earlier method).
 Timing goals are ratios against serf measured in the same run (never
 absolute), as bench/README.md explains.
 
 Usage: bench/gossip_bench.py [--sizes 20,50,100] [--systems gossipd,serf]
        [--idle 10] [--settle 8] [--hog 60] [--serf-tags consul|none]
+       [--kills 10] [--kill-pause 3] [--detect-poll] [--keep-logs DIR]
        [--json out.json] [--registry FILE]
 --registry FILE: every process started is appended to FILE as
 "pid <pid> <starttime>" and every temporary directory as "dir <path>", so
@@ -39,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +185,14 @@ class Gossipd(Agents):
         "failed": ["gossipd: member.failed pool="],
         "refute": ["gossipd: refuting a suspicion of ourselves "],
     }
+    #  Log lines about the killed member (name = node name), by phase: a
+    #  probe of it got no ack, a suspicion timer expired (this agent
+    #  declared it failed), it is listed failed.
+    DETECT_MARKS = {
+        "probe_failed": "gossipd: probe failed, no ack pool=lan node=%s ",
+        "timeout": "gossipd: suspect timeout reached pool=lan node=%s ",
+        "failed": "gossipd: member.failed pool=lan node=%s ",
+    }
 
     def start(self, i):
         data_dir = os.path.join(self.workdir, "n%d" % i)
@@ -205,6 +222,11 @@ class Gossipd(Agents):
         return {m["Name"]: {1: "alive", 2: "leaving", 3: "left", 4: "failed"}.get(m["Status"])
                 for m in members} if members is not None else {}
 
+    def health(self, i):
+        """Lifeguard local health score (0 = healthy)."""
+        stats = self.rpc(i, "stats")
+        return stats["lan"]["Health"] if stats else 0
+
 
 class Serf(Agents):
     name = "serf"
@@ -216,6 +238,11 @@ class Serf(Agents):
         "suspect": [],
         "failed": ["serf: EventMemberFailed: "],
         "refute": ["memberlist: Refuting a suspect message", "memberlist: Refuting a dead message"],
+    }
+    DETECT_MARKS = {
+        "probe_failed": "memberlist: Suspect %s has failed, no acks received",
+        "timeout": "memberlist: Marking %s as failed, suspect timeout reached",
+        "failed": "serf: EventMemberFailed: %s ",
     }
 
     def start(self, i):
@@ -246,6 +273,10 @@ class Serf(Agents):
             return {}
         return {m["name"]: m["status"] for m in json.loads(r.stdout)["members"]}
 
+    def health(self, i):
+        r = self.cli(i, "info", "-format=json")
+        return int(json.loads(r.stdout)["serf"]["health_score"]) if r.returncode == 0 else 0
+
 
 def poll_until(agents, indexes, predicate, timeout):
     """Polls agents (in parallel) until predicate(statuses) holds for each;
@@ -264,6 +295,72 @@ def poll_until(agents, indexes, predicate, timeout):
                 pending.remove(i)
     resolution = (time.monotonic() - t0) / max(rounds, 1)
     return seen, pending, resolution
+
+
+class LogWatch(threading.Thread):
+    """Tails agents' log files from their current end, every `interval`
+    seconds, and records for each agent and kind of DETECT_MARKS the
+    monotonic time at which the first line about `member` was read. Both
+    systems write each log line straight to the file (gossipd: one write
+    and fflush per line; serf: Go's log package, one write per line), so
+    a line is seen at most one read pass after it was written. Stops once
+    every agent wrote its "failed" line, or on stop()."""
+
+    def __init__(self, agents, indexes, member, interval=0.01):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.marks = {kind: (text % member).encode()
+                      for kind, text in agents.DETECT_MARKS.items()}
+        self.fds = {}
+        for i in indexes:
+            fd = os.open(agents.log_path(i), os.O_RDONLY)
+            os.lseek(fd, 0, os.SEEK_END)
+            self.fds[i] = fd
+        self.partial = {i: b"" for i in indexes}
+        self.seen = {kind: {} for kind in self.marks}
+        self.passes = 0
+        self.elapsed = 0.0
+        self.stopping = threading.Event()
+
+    def _read(self, i, fd):
+        chunks = []
+        while True:
+            data = os.read(fd, 1 << 16)
+            if not data:
+                break
+            chunks.append(data)
+        if not chunks:
+            return
+        now = time.monotonic()
+        lines = (self.partial[i] + b"".join(chunks)).split(b"\n")
+        self.partial[i] = lines.pop()
+        for line in lines:
+            for kind, mark in self.marks.items():
+                if i not in self.seen[kind] and mark in line:
+                    self.seen[kind][i] = now
+
+    def run(self):
+        t0 = time.monotonic()
+        try:
+            while not self.stopping.is_set() and len(self.seen["failed"]) < len(self.fds):
+                start = time.monotonic()
+                for i, fd in self.fds.items():
+                    if i not in self.seen["failed"]:
+                        self._read(i, fd)
+                self.passes += 1
+                self.stopping.wait(max(0.0, self.interval - (time.monotonic() - start)))
+        finally:
+            self.elapsed = time.monotonic() - t0
+            for fd in self.fds.values():
+                os.close(fd)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+    def resolution(self):
+        """Mean time between two reads of one file."""
+        return self.elapsed / max(self.passes, 1)
 
 
 def cpu_ticks(pid):
@@ -358,7 +455,86 @@ def hog_phase(agents, count, seconds, interval=1.0):
     return result
 
 
-def run(system, count, idle, settle, hog):
+def detect_one(agents, victim, survivors, detect_poll):
+    """kill -9 of agent `victim`; times (from the kill) read from the
+    survivors' logs. detect_poll: also poll every survivor's member list
+    meanwhile (the earlier method; its load perturbs the run)."""
+    name = "n%d" % victim
+    watch = LogWatch(agents, survivors, name)
+    watch.start()
+    result = {"victim": name}
+    try:
+        t_kill = time.monotonic()
+        os.killpg(agents.procs[victim].pid, signal.SIGKILL)
+        agents.procs[victim].wait(10)
+        if detect_poll:
+            failed = lambda v: v.get(name) == "failed"
+            t_poll = time.monotonic() - t_kill
+            seen, missing, resolution = poll_until(agents, survivors, failed, 180)
+            if not missing:
+                result["all_polled_s"] = t_poll + max(seen.values())
+                result["poll_resolution_s"] = resolution
+        watch.join(max(0.0, 180 - (time.monotonic() - t_kill)))
+    finally:
+        watch.stop()
+    got = {kind: {i: t - t_kill for i, t in seen.items()} for kind, seen in watch.seen.items()}
+    if len(got["failed"]) < len(survivors):
+        raise RuntimeError("%d survivors never logged the failure of %s"
+                           % (len(survivors) - len(got["failed"]), name))
+    times = sorted(got["failed"].values())
+    result["all_s"] = times[-1]
+    result["first_s"] = times[0]
+    result["median_s"] = statistics.median(times)
+    result["first_probe_failed_s"] = min(got["probe_failed"].values())
+    result["after_probe_s"] = times[-1] - result["first_probe_failed_s"]
+    result["first_timeout_s"] = min(got["timeout"].values())
+    #  Agents whose own suspicion timer declared it failed (the others
+    #  heard a dead message first).
+    result["timeouts"] = len(got["timeout"])
+    result["log_resolution_s"] = watch.resolution()
+    #  Cross-check: one poll of every survivor's member list, and their
+    #  Lifeguard health (awareness) once detection is over.
+    views = list(POOL.map(agents.statuses, survivors))
+    result["polled_failed"] = sum(1 for v in views if v.get(name) == "failed")
+    result["health_mean"] = statistics.mean(POOL.map(agents.health, survivors))
+    return result
+
+
+def detect_phase(agents, count, kills, pause, detect_poll):
+    """`kills` failures one after the other (agents count/2, count/2+1,
+    ...; `pause` seconds between the end of one detection and the next
+    kill); reports the mean of each figure over the kills, and every
+    kill's detect_all_s. Where the victim sits in the probers' round-robin
+    orders is chance, the same for both systems: the mean over several
+    kills narrows it."""
+    alive = list(range(count))
+    kills = max(1, min(kills, count - 2))
+    runs = []
+    for k in range(kills):
+        if k:
+            time.sleep(pause)
+        victim = (count // 2 + k) % count
+        runs.append(detect_one(agents, victim, [i for i in alive if i != victim], detect_poll))
+        alive.remove(victim)
+    mean = lambda key: statistics.mean(r[key] for r in runs)
+    result = {"detect_kills": kills}
+    for key in ("all_s", "first_s", "median_s", "first_probe_failed_s", "after_probe_s",
+                "first_timeout_s", "timeouts", "health_mean", "log_resolution_s"):
+        result["detect_" + key] = round(mean(key), 4 if key == "log_resolution_s" else 3)
+    result["detect_all_s_each"] = [round(r["all_s"], 3) for r in runs]
+    result["detect_first_probe_failed_s_each"] = [round(r["first_probe_failed_s"], 3)
+                                                  for r in runs]
+    result["detect_all_s_max"] = round(max(r["all_s"] for r in runs), 3)
+    result["detect_polled_failed_ok"] = all(r["polled_failed"] == count - 1 - k
+                                            for k, r in enumerate(runs))
+    if all("all_polled_s" in r for r in runs) and detect_poll:
+        result["detect_all_polled_s"] = round(mean("all_polled_s"), 3)
+        result["detect_poll_resolution_s"] = round(mean("poll_resolution_s"), 3)
+    return result
+
+
+def run(system, count, idle, settle, hog, kills=10, pause=3.0, detect_poll=False,
+        keep_logs=None):
     workdir = tempfile.mkdtemp(prefix="gossip-bench-")
     register("dir", workdir)
     agents = system(count, workdir)
@@ -399,18 +575,15 @@ def run(system, count, idle, settle, hog):
             seen, missing, _ = poll_until(agents, range(count), alive, 60)
             result["hog_recovered_s"] = round(max(seen.values()), 2) if not missing else None
 
-        victim = count // 2
-        os.killpg(agents.procs[victim].pid, signal.SIGKILL)
-        agents.procs[victim].wait(10)
-        survivors = [i for i in range(count) if i != victim]
-        failed = lambda v: v.get("n%d" % victim) == "failed"
-        seen, missing, resolution = poll_until(agents, survivors, failed, 180)
-        if missing:
-            raise RuntimeError("%d survivors never saw the failure" % len(missing))
-        result["detect_all_s"] = round(max(seen.values()), 3)
-        result["detect_first_s"] = round(min(seen.values()), 3)
+        result.update(detect_phase(agents, count, kills, pause, detect_poll))
     finally:
         agents.stop_all()
+        if keep_logs:
+            dest = os.path.join(keep_logs, "%s-%d" % (system.name, count))
+            os.makedirs(dest, exist_ok=True)
+            for i in range(count):
+                if os.path.exists(agents.log_path(i)):
+                    shutil.copy(agents.log_path(i), dest)
         shutil.rmtree(workdir, ignore_errors=True)
     return result
 
@@ -427,6 +600,17 @@ def main():
     parser.add_argument("--registry", help="file to append started PIDs and temp dirs to")
     parser.add_argument("--serf-tags", choices=["consul", "none"], default="consul",
                         help="tags of the serf agents (default: a Consul client's)")
+    parser.add_argument("--kills", type=int, default=10,
+                        help="failures measured one after the other per system and N "
+                             "(default 10; figures are their means)")
+    parser.add_argument("--kill-pause", type=float, default=3.0,
+                        help="seconds between the end of one detection and the next kill "
+                             "(default 3: the probers' Lifeguard health recovers)")
+    parser.add_argument("--detect-poll", action="store_true",
+                        help="during failure detection, also poll every survivor's member "
+                             "list (the earlier, perturbing method: detect_all_polled_s)")
+    parser.add_argument("--keep-logs", metavar="DIR",
+                        help="copy every agent's log to DIR/<system>-<N>/ at the end of a run")
     parser.add_argument("--json")
     args = parser.parse_args()
     global REGISTRY
@@ -442,11 +626,15 @@ def main():
         for name in args.systems.split(","):
             print("# %s N=%d ..." % (name, n), file=sys.stderr, flush=True)
             try:
-                results.append(run(systems[name], n, args.idle, args.settle, args.hog))
+                results.append(run(systems[name], n, args.idle, args.settle, args.hog,
+                                   args.kills, args.kill_pause, args.detect_poll,
+                                   args.keep_logs))
             except Exception as e:  # noqa: BLE001 - report and go on with the next run
                 results.append({"system": name, "n": n, "error": str(e)})
             print(json.dumps(results[-1]), flush=True)
-    keys = ["converge_s", "detect_all_s", "rss_kib_median", "private_kib_median",
+    keys = ["converge_s", "detect_all_s", "detect_all_s_max", "detect_first_s",
+            "detect_first_probe_failed_s", "detect_after_probe_s", "detect_all_polled_s",
+            "rss_kib_median", "private_kib_median",
             "idle_cpu_pct_mean", "udp_rx_per_agent_s"]
     print("\n| N | metric | gossipd | serf | gossipd/serf |")
     print("|---|---|---|---|---|")
@@ -455,6 +643,8 @@ def main():
         g, s = by.get("gossipd", {}), by.get("serf", {})
         for k in keys:
             gv, sv = g.get(k), s.get(k)
+            if gv is None and sv is None:
+                continue
             ratio = "%.2f" % (gv / sv) if isinstance(gv, (int, float)) and sv else "-"
             print("| %d | %s | %s | %s | %s |" % (n, k, gv, sv, ratio))
     hog_keys = ["hog_false_failure", "hog_flaps_polled", "hog_log_failed", "hog_log_suspect",

@@ -117,23 +117,15 @@ crypto_random_below (uint32_t bound)
 {
     if (bound <= 1)
         return 0;
-    //  libc's random() (seeded by crypto_seed) is enough to pick members
-    //  and costs no system call; rejection sampling keeps it uniform.
-    uint32_t limit = 0x7FFFFFFFu - 0x7FFFFFFFu % bound;
+    //  Rejection sampling keeps it uniform.
+    uint32_t limit = UINT32_MAX - (uint32_t) ((UINT32_MAX % bound + 1) % bound);
     for (;;) {
-        uint32_t value = (uint32_t) random ();
-        if (value < limit)
+        uint32_t value;
+        if (crypto_random (&value, sizeof value) != 0)
+            value = (uint32_t) random ();       //  no getrandom(2): last resort
+        if (value <= limit)
             return value % bound;
     }
-}
-
-void
-crypto_seed (void)
-{
-    unsigned int seed = 0;
-    if (crypto_random (&seed, sizeof seed) != 0)
-        seed = (unsigned int) getpid ();
-    srandom (seed);
 }
 
 int

@@ -41,11 +41,12 @@ int crypto_open (crypto_key_t *self, const uint8_t *aad, size_t aad_len,
 
 //  Fills buf with len random bytes from the kernel. Returns 0/-1.
 int crypto_random (void *buf, size_t len);
-//  A random integer in [0, bound) (bound > 0); cheap, not for keys
-//  (libc random(), seeded once per process by crypto_seed).
+//  A uniform random integer in [0, bound) (0 when bound <= 1), from the
+//  kernel like crypto_random: each process draws its own numbers. (libc's
+//  random() is not used: czmq reseeds it with the time in seconds when it
+//  creates its first socket, so agents started in the same second shared
+//  one sequence, hence the same probe orders and gossip targets.)
 uint32_t crypto_random_below (uint32_t bound);
-//  Seeds crypto_random_below from the kernel's random source.
-void crypto_seed (void);
 
 //  Decodes a base64 gossip key. Returns 0, or -1 when the text is not
 //  base64 or the key is not 16, 24 or 32 bytes.

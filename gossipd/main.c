@@ -3,7 +3,6 @@
     Usage: gossipd -config-file FILE [-dev] [agent flags]. SIGTERM/SIGINT
     exit 0 without leaving (leave_on_terminate=false). */
 #include "config.h"
-#include "crypto.h"
 #include "gossipd.h"
 #include "log.h"
 #include "rundir.h"
@@ -42,7 +41,6 @@ main (int argc, char **argv)
                    strerror (errno));
         return 1;
     }
-    crypto_seed ();
     gossipd_t *gossipd = gossipd_new (&config);
     int rc = gossipd ? gossipd_run (gossipd) : 1;
     gossipd_destroy (&gossipd);

@@ -162,31 +162,54 @@ members_at (members_t *self, size_t index)
     return index < self->count ? self->items[index] : NULL;
 }
 
+static int
+s_compare_size (const void *a, const void *b)
+{
+    size_t x = *(const size_t *) a, y = *(const size_t *) b;
+    return x < y ? -1 : x > y;
+}
+
 size_t
 members_random (members_t *self, member_t **out, size_t k,
                 members_filter_fn *filter, void *arg)
 {
-    //  Reservoir sampling over the members that pass the filter.
-    size_t seen = 0, picked = 0;
-    for (size_t i = 0; i < self->count && k > 0; i++) {
+    size_t n = 0;
+    for (size_t i = 0; i < self->count; i++)
+        if (!filter || filter (arg, self->items[i]))
+            n++;
+    if (k > MEMBERS_RANDOM_MAX)
+        k = MEMBERS_RANDOM_MAX;
+    if (k > n)
+        k = n;
+    if (k == 0)
+        return 0;
+    //  Floyd's sampling: k distinct ranks among the n that pass, with k
+    //  random numbers (each one a getrandom call) instead of n.
+    size_t ranks[MEMBERS_RANDOM_MAX];
+    for (size_t j = n - k, picked = 0; j < n; j++) {
+        size_t rank = crypto_random_below ((uint32_t) (j + 1));
+        for (size_t i = 0; i < picked; i++)
+            if (ranks[i] == rank) {
+                rank = j;
+                break;
+            }
+        ranks[picked++] = rank;
+    }
+    qsort (ranks, k, sizeof ranks[0], s_compare_size);
+    size_t rank = 0, next = 0;
+    for (size_t i = 0; i < self->count && next < k; i++) {
         member_t *member = self->items[i];
         if (filter && !filter (arg, member))
             continue;
-        seen++;
-        if (picked < k)
-            out[picked++] = member;
-        else {
-            size_t slot = crypto_random_below ((uint32_t) seen);
-            if (slot < k)
-                out[slot] = member;
-        }
+        if (rank++ == ranks[next])
+            out[next++] = member;
     }
-    //  Shuffle the first picks too, so their order is random as well.
-    for (size_t i = picked; i > 1; i--) {
+    //  Random order too (the ranks were sorted).
+    for (size_t i = k; i > 1; i--) {
         size_t j = crypto_random_below ((uint32_t) i);
         member_t *swap = out[i - 1];
         out[i - 1] = out[j];
         out[j] = swap;
     }
-    return picked;
+    return k;
 }

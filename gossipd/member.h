@@ -67,8 +67,10 @@ size_t members_size (members_t *self);
 member_t *members_at (members_t *self, size_t index);
 
 typedef bool (members_filter_fn) (void *arg, const member_t *member);
-//  Picks up to k distinct random members that pass filter into out.
-//  Returns how many were picked.
+#define MEMBERS_RANDOM_MAX 64
+
+//  Picks up to k (at most MEMBERS_RANDOM_MAX) distinct random members that
+//  pass filter into out, in random order. Returns how many were picked.
 size_t members_random (members_t *self, member_t **out, size_t k,
                        members_filter_fn *filter, void *arg);
 

@@ -27,6 +27,9 @@ struct _membership_t {
     bool leaving;
     bool left;
     uint64_t refutations;
+    bool urgent;                //  an urgent update was queued
+    size_t estimate;            //  membership_estimate's last result,
+    int64_t estimate_until_ms;  //  good until then or a change (0)
     int64_t next_due_ms;        //  0 = recompute on the next tick
     tombstone_t *tombstones;
     size_t tombstone_count;
@@ -96,6 +99,8 @@ s_queue_about (membership_t *self, packet_type_t type, uint32_t incarnation,
     snprintf (msg->from, sizeof msg->from, "%s", from);
     s_queue (self, msg);
     free (msg);
+    //  suspect, dead and force-leave all spread at once (immediate relay).
+    self->urgent = true;
 }
 
 membership_t *
@@ -181,10 +186,43 @@ membership_alive_count (membership_t *self)
     return count;
 }
 
+size_t
+membership_estimate (membership_t *self, int64_t now_ms)
+{
+    //  Asked for every packet sent: counted again only after a change of
+    //  the table or once a failed or left member stops counting.
+    if (now_ms < self->estimate_until_ms)
+        return self->estimate;
+    size_t count = 0;
+    int64_t until = INT64_MAX;
+    for (size_t i = 0; i < members_size (self->members); i++) {
+        const member_t *member = members_at (self->members, i);
+        int64_t expires = member->state_at_ms + self->config.dead_window_ms;
+        if (member->state == MEMBER_ALIVE || member->state == MEMBER_SUSPECT)
+            count++;
+        else if (now_ms < expires) {
+            count++;
+            if (expires < until)
+                until = expires;
+        }
+    }
+    self->estimate = count;
+    self->estimate_until_ms = until;
+    return count;
+}
+
 uint64_t
 membership_refutations (membership_t *self)
 {
     return self->refutations;
+}
+
+bool
+membership_urgent_take (membership_t *self)
+{
+    bool urgent = self->urgent;
+    self->urgent = false;
+    return urgent;
 }
 
 bool
@@ -212,6 +250,7 @@ s_refute (membership_t *self, uint32_t accused)
     self->refutations++;
     log_info ("refuting a suspicion of ourselves pool=%s incarnation=%u", self->pool, next);
     s_queue_alive (self, me);
+    self->urgent = true;
     if (self->hooks.refuted)
         self->hooks.refuted (self->hooks.arg);
 }
@@ -253,6 +292,7 @@ s_remove (membership_t *self, member_t *member, int64_t now_ms)
     s_tombstone_add (self, member, now_ms);
     members_remove (self->members, member->name);
     self->next_due_ms = 0;
+    self->estimate_until_ms = 0;
 }
 
 static void
@@ -264,6 +304,7 @@ s_set_state (membership_t *self, member_t *member, member_state_t state, int64_t
         member->state_at_ms = now_ms;
     member->state = state;
     self->next_due_ms = 0;
+    self->estimate_until_ms = 0;
 }
 
 static bool
@@ -312,6 +353,7 @@ membership_on_alive (membership_t *self, const packet_msg_t *msg, int64_t now_ms
         member->state = MEMBER_ALIVE;
         member->state_at_ms = now_ms;
         self->next_due_ms = 0;
+        self->estimate_until_ms = 0;
         s_event (self, MEMBER_EVENT_JOIN, member);
         s_queue (self, msg);
         return 1;
@@ -372,7 +414,7 @@ membership_on_suspect (membership_t *self, uint32_t incarnation, const char *nod
     }
     if (member->state != MEMBER_ALIVE)
         return 0;
-    size_t n = members_size (self->members);
+    size_t n = membership_estimate (self, now_ms);
     int k = suspicion_wanted (self->config.suspicion_mult, n);
     int64_t min_ms = suspicion_min_ms (self->config.suspicion_mult, n,
                                        self->config.probe_interval_ms);
@@ -569,6 +611,7 @@ membership_leave (membership_t *self)
     int len = packet_msg_encode (msg, buf, sizeof buf);
     free (msg);
     log_info ("leaving pool=%s incarnation=%u", self->pool, me->incarnation);
+    self->urgent = true;
     return len > 0 ? broadcast_queue_push (self->queue, self->name, buf, (size_t) len) : 0;
 }
 

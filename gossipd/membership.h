@@ -47,6 +47,8 @@ typedef struct {
     int64_t reap_failed_ms;     //  reconnect_timeout
     int64_t reap_left_ms;       //  tombstone timeout (24 h)
     int64_t tombstone_ms;       //  how long a removed name blocks stale alives
+    int64_t dead_window_ms;     //  gossip-to-the-dead time: failed and left
+                                //  members still count in N this long
 } membership_config_t;
 
 typedef struct _membership_t membership_t;
@@ -65,7 +67,15 @@ uint32_t membership_incarnation (membership_t *self);
 int membership_status (membership_t *self, const member_t *member);
 //  Members that are neither failed nor left (memberlist NumMembers).
 size_t membership_alive_count (membership_t *self);
+//  N of the protocol's formulas (memberlist's estimate): members alive or
+//  suspect, and failed or left ones for dead_window_ms after they became
+//  so (memberlist drops them from its list then); ourselves included.
+size_t membership_estimate (membership_t *self, int64_t now_ms);
 uint64_t membership_refutations (membership_t *self);
+//  True when an urgent update (suspect, confirmation, dead, left,
+//  force-leave, refuting alive) was queued since the last call; clears it.
+//  The pool then relays at once (docs/protocol/gossip.md, "Dissemination").
+bool membership_urgent_take (membership_t *self);
 
 //  Message handlers (the message was decoded by the codec). Each returns 1
 //  when it changed the table (and queued the update), 0 when ignored.

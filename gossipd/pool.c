@@ -4,10 +4,13 @@
 #include "pool.h"
 #include "broadcast.h"
 #include "crypto.h"
+#include "joins.h"
 #include "keyquery.h"
 #include "log.h"
 #include "probe.h"
 #include "pushpull.h"
+#include "relay.h"
+#include "rules.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -19,28 +22,11 @@
 #define PUSH_PULL_SCALE_AT     32
 #define UDP_RECV_BUFFER        (2 * 1024 * 1024)
 
-#define JOIN_ADDRESSES_MAX 256
-//  An exchange's cookie is (join id << 16 | address index + 1); 0 = none.
-#define JOIN_COOKIE(id, index) (((id) << 16) | ((uint64_t) (index) + 1))
-
-typedef struct _join_t {
-    struct _join_t *next;
-    uint64_t id;
-    int pending;
-    int joined;
-    char (*addresses)[80];
-    size_t address_count;
-    char *errors;               //  malloc'd, one line per failure
-    pool_join_fn *fn;
-    void *arg;
-} join_t;
-
 struct _pool_t {
     pool_config_t config;
     char pool[8];
     char name[PACKET_NAME_MAX + 1];
     char datacenter[CONFIG_NAME_MAX];
-    char node_id[40];
     pool_hooks_t hooks;
     keyring_t *keyring;
     int udp_fd;
@@ -51,6 +37,8 @@ struct _pool_t {
     probe_t *probe;
     pushpull_t *pushpull;
     vivaldi_t *vivaldi;
+    rules_t *rules;
+    relay_t *relay;
     packet_msg_t *out;          //  the message being sent
     int64_t tcp_timeout_ms;
 
@@ -58,9 +46,7 @@ struct _pool_t {
     int64_t next_pushpull_ms;
     int64_t next_reconnect_ms;
 
-    join_t *joins;
-    uint64_t next_join_id;
-    bool join_done_pending;     //  a join finished: report on the next tick
+    joins_t *joins;
 
     pool_done_fn *leave_fn;
     void *leave_arg;
@@ -111,7 +97,8 @@ s_send (pool_t *self, const packet_addr_t *to, const uint8_t *msgs, size_t len)
         memcpy (body, msgs, len);
     if (!membership_left (self->membership)) {
         int limit = broadcast_retransmit_limit (self->config.timers.retransmit_mult,
-                                                members_size (membership_members (self->membership)));
+                                                membership_estimate (self->membership,
+                                                                     time_mono_ms ()));
         len += broadcast_queue_fill (self->queue, body + len, sizeof body - len, limit);
     }
     if (len > 0)
@@ -176,6 +163,7 @@ s_probe_ping (void *arg, const member_t *target, uint32_t seq)
     }
     s_out (self, PACKET_PING, seq, target->name);
     len = s_out_encode (self, buf, len);
+    log_debug ("probe pool=%s node=%s seq=%u", self->pool, target->name, seq);
     s_send (self, &target->addr, buf, len);
 }
 
@@ -251,36 +239,7 @@ static int
 s_accept (void *arg, const char *name, const uint8_t *tags, size_t tags_len,
           char *err, size_t err_size)
 {
-    pool_t *self = (pool_t *) arg;
-    char value[PACKET_TAG_VALUE_MAX + 1];
-    if (self->config.wan) {
-        char dc[PACKET_TAG_VALUE_MAX + 1], port[PACKET_TAG_VALUE_MAX + 1];
-        char vsn[PACKET_TAG_VALUE_MAX + 1];
-        bool server = packet_tags_get (tags, tags_len, "role", value, sizeof value) == 0
-                      && strcmp (value, "consul") == 0
-                      && packet_tags_get (tags, tags_len, "dc", dc, sizeof dc) == 0 && *dc
-                      && packet_tags_get (tags, tags_len, "port", port, sizeof port) == 0
-                      && *port && strspn (port, "0123456789") == strlen (port)
-                      && packet_tags_get (tags, tags_len, "vsn", vsn, sizeof vsn) == 0
-                      && *vsn && strspn (vsn, "0123456789") == strlen (vsn);
-        if (!server) {
-            snprintf (err, err_size, "Member '%s' is not a server", name);
-            return -1;
-        }
-        return 0;
-    }
-    if (packet_tags_get (tags, tags_len, "id", value, sizeof value) == 0 && *value
-        && strcasecmp (value, self->node_id) == 0 && strcasecmp (name, self->name) != 0) {
-        snprintf (err, err_size, "Member '%s' has conflicting node ID '%s' with this agent's ID",
-                  name, value);
-        return -1;
-    }
-    if (packet_tags_get (tags, tags_len, "dc", value, sizeof value) == 0
-        && strcmp (value, self->datacenter) != 0) {
-        snprintf (err, err_size, "Member '%s' part of wrong datacenter '%s'", name, value);
-        return -1;
-    }
-    return 0;
+    return rules_accept (((pool_t *) arg)->rules, name, tags, tags_len, err, err_size);
 }
 
 static void
@@ -343,27 +302,6 @@ s_serve (void *arg, const uint8_t *body, size_t len, const packet_addr_t *peer,
     return 0;
 }
 
-static join_t *
-s_join_find (pool_t *self, uint64_t id)
-{
-    for (join_t *join = self->joins; join; join = join->next)
-        if (join->id == id)
-            return join;
-    return NULL;
-}
-
-static void
-s_join_error (join_t *join, const char *addr, const char *reason)
-{
-    size_t have = join->errors ? strlen (join->errors) : 0;
-    size_t add = strlen (addr) + strlen (reason) + 32;
-    char *errors = (char *) realloc (join->errors, have + add);
-    if (!errors)
-        return;
-    snprintf (errors + have, add, "%sFailed to join %s: %s", have ? "\n" : "", addr, reason);
-    join->errors = errors;
-}
-
 static void
 s_exchange_done (void *arg, uint64_t cookie, const packet_addr_t *peer, int status,
                  const uint8_t *body, size_t len, const char *error)
@@ -383,26 +321,14 @@ s_exchange_done (void *arg, uint64_t cookie, const packet_addr_t *peer, int stat
     }
     else
         snprintf (reason, sizeof reason, "%s", error);
-    join_t *join = cookie ? s_join_find (self, cookie >> 16) : NULL;
-    size_t index = (size_t) (cookie & 0xFFFF);
-    char addr[80];
-    if (join && index >= 1 && index <= join->address_count)
-        snprintf (addr, sizeof addr, "%s", join->addresses[index - 1]);
-    else
+    const char *joined = joins_end (self->joins, cookie, reason);
+    if (*reason && joined)
+        log_warn ("join failed pool=%s addr=%s reason=\"%s\"", self->pool, joined, reason);
+    else if (*reason) {
+        char addr[64];
         packet_addr_format (peer, addr, sizeof addr);
-    if (*reason) {
-        if (join)
-            log_warn ("join failed pool=%s addr=%s reason=\"%s\"", self->pool, addr, reason);
-        else
-            log_debug ("push-pull failed pool=%s addr=%s reason=\"%s\"", self->pool, addr,
-                       reason);
-        if (join)
-            s_join_error (join, addr, reason);
+        log_debug ("push-pull failed pool=%s addr=%s reason=\"%s\"", self->pool, addr, reason);
     }
-    else if (join)
-        join->joined++;
-    if (join && --join->pending == 0)
-        self->join_done_pending = true;
 }
 
 static void
@@ -492,7 +418,7 @@ pool_key_op (pool_t *self, int op, const uint8_t *key, size_t key_len, pool_key_
     }
     free (msg);
     int64_t now = time_mono_ms ();
-    size_t n = members_size (membership_members (self->membership));
+    size_t n = membership_estimate (self->membership, now);
     int64_t deadline = now + self->config.timers.gossip_interval_ms * KEY_QUERY_MULT
                                  * (int64_t) ceil (log10 ((double) n + 1.0));
     if (!reply || len < 0
@@ -692,35 +618,12 @@ s_random_in_state (pool_t *self, member_state_t state)
 static int64_t
 s_pushpull_interval (pool_t *self)
 {
-    size_t n = members_size (membership_members (self->membership));
+    size_t n = membership_estimate (self->membership, time_mono_ms ());
     int64_t interval = self->config.timers.push_pull_interval_ms;
     if (n <= PUSH_PULL_SCALE_AT)
         return interval;
     double mult = ceil (log2 ((double) n) - log2 ((double) PUSH_PULL_SCALE_AT)) + 1.0;
     return (int64_t) (mult * (double) interval);
-}
-
-static void
-s_joins_tick (pool_t *self)
-{
-    if (!self->join_done_pending)
-        return;
-    self->join_done_pending = false;
-    join_t **link = &self->joins;
-    while (*link) {
-        join_t *join = *link;
-        if (join->pending > 0) {
-            link = &join->next;
-            continue;
-        }
-        *link = join->next;
-        log_info ("join done pool=%s joined=%d of=%zu", self->pool, join->joined,
-                  join->address_count);
-        join->fn (join->arg, join->joined, join->errors ? join->errors : "");
-        free (join->errors);
-        free (join->addresses);
-        free (join);
-    }
 }
 
 static int64_t
@@ -756,8 +659,11 @@ pool_tick (pool_t *self, int64_t now_ms)
     bool active = !membership_leaving (self->membership) && !membership_left (self->membership);
     int64_t next = probe_tick (self->probe, members, now_ms);
     next = s_min (next, membership_tick (self->membership, now_ms));
+    if (membership_urgent_take (self->membership))
+        relay_request (self->relay);
     if (now_ms >= self->next_gossip_ms) {
         s_gossip (self, now_ms);
+        relay_periodic (self->relay, now_ms);
         self->next_gossip_ms = now_ms + self->config.timers.gossip_interval_ms;
     }
     next = s_min (next, self->next_gossip_ms);
@@ -778,12 +684,17 @@ pool_tick (pool_t *self, int64_t now_ms)
     if (active)
         next = s_min (next, self->next_reconnect_ms);
     next = s_min (next, pushpull_tick (self->pushpull, now_ms));
-    s_joins_tick (self);
+    joins_report (self->joins);
     next = s_min (next, s_leave_tick (self, now_ms));
     next = s_min (next, keyquery_tick (self->keyquery, now_ms, s_key_op_direct, self));
-    if (self->join_done_pending)
+    if (joins_due (self->joins))
         next = now_ms;
-    return next;
+    //  Last, so that it also relays what the steps above queued.
+    if (membership_urgent_take (self->membership))
+        relay_request (self->relay);
+    if (relay_take (self->relay, now_ms))
+        s_gossip (self, now_ms);
+    return s_min (next, relay_next (self->relay));
 }
 
 //  --------------------------------------------------------------------
@@ -793,37 +704,22 @@ void
 pool_join (pool_t *self, const char *const *addresses, size_t count, pool_join_fn *fn,
            void *arg)
 {
-    join_t *join = (join_t *) calloc (1, sizeof (join_t));
-    if (count > JOIN_ADDRESSES_MAX)
-        count = JOIN_ADDRESSES_MAX;
-    if (join)
-        join->addresses = calloc (count ? count : 1, sizeof *join->addresses);
-    if (!join || !join->addresses) {
-        free (join);
-        fn (arg, 0, "out of memory");
+    uint64_t id = joins_start (self->joins, addresses, count, fn, arg);
+    if (id == 0)
         return;
-    }
-    join->id = ++self->next_join_id;
-    join->fn = fn;
-    join->arg = arg;
-    join->address_count = count;
-    for (size_t i = 0; i < count; i++) {
-        snprintf (join->addresses[i], sizeof join->addresses[i], "%s", addresses[i]);
-        packet_addr_t addr;
-        if (membership_leaving (self->membership) || membership_left (self->membership))
-            s_join_error (join, addresses[i], "this node has left the cluster");
-        else if (packet_addr_parse (addresses[i], self->config.advertise.port, &addr) != 0)
-            s_join_error (join, addresses[i], "address must be ip, ip:port or [ipv6]:port");
-        else if (s_exchange (self, &addr, true, JOIN_COOKIE (join->id, i)) != 0)
-            s_join_error (join, addresses[i], "cannot start the exchange");
-        else
-            join->pending++;
-    }
+    count = joins_count (self->joins, id);
     log_info ("joining pool=%s addresses=%zu", self->pool, count);
-    join->next = self->joins;
-    self->joins = join;
-    if (join->pending == 0)
-        self->join_done_pending = true;
+    bool left = membership_leaving (self->membership) || membership_left (self->membership);
+    for (size_t i = 0; i < count; i++) {
+        uint64_t cookie = joins_cookie (id, i);
+        packet_addr_t addr;
+        if (left)
+            joins_end (self->joins, cookie, "this node has left the cluster");
+        else if (packet_addr_parse (addresses[i], self->config.advertise.port, &addr) != 0)
+            joins_end (self->joins, cookie, "address must be ip, ip:port or [ipv6]:port");
+        else if (s_exchange (self, &addr, true, cookie) != 0)
+            joins_end (self->joins, cookie, "cannot start the exchange");
+    }
 }
 
 void
@@ -868,6 +764,7 @@ pool_stats_json (pool_t *self)
     cJSON_AddNumberToObject (stats, "Probes", (double) probe_count (self->probe));
     cJSON_AddNumberToObject (stats, "ProbeFailures", (double) probe_failures (self->probe));
     cJSON_AddNumberToObject (stats, "QueueDepth", (double) broadcast_queue_size (self->queue));
+    cJSON_AddNumberToObject (stats, "Relays", (double) relay_rounds (self->relay));
     cJSON_AddBoolToObject (stats, "Encrypted", keyring_size (self->keyring) > 0);
     cJSON_AddNumberToObject (stats, "Keys", (double) keyring_size (self->keyring));
     cJSON_AddStringToObject (stats, "State", membership_left (self->membership) ? "left"
@@ -905,11 +802,10 @@ pool_new (const pool_config_t *config, keyring_t *keyring, const pool_hooks_t *h
     snprintf (self->pool, sizeof self->pool, "%s", config->pool);
     snprintf (self->name, sizeof self->name, "%s", config->name);
     snprintf (self->datacenter, sizeof self->datacenter, "%s", config->datacenter);
-    snprintf (self->node_id, sizeof self->node_id, "%s", config->node_id ? config->node_id : "");
     self->config.pool = self->pool;
     self->config.name = self->name;
     self->config.datacenter = self->datacenter;
-    self->config.node_id = self->node_id;
+    self->config.node_id = NULL;        //  held by the rules
     self->config.tags = NULL;
     if (hooks)
         self->hooks = *hooks;
@@ -948,6 +844,9 @@ pool_new (const pool_config_t *config, keyring_t *keyring, const pool_hooks_t *h
     self->out = s_msg_new (PACKET_PING);
     self->keyquery = keyquery_new (config->wan, self->datacenter);
     self->vivaldi = vivaldi_new ();
+    self->rules = rules_new (config->wan, self->name, config->node_id, self->datacenter);
+    self->relay = relay_new (relay_gap_ms (config->timers.gossip_interval_ms));
+    self->joins = joins_new (self->pool);
     membership_config_t membership_config = {
         .pool = self->pool,
         .name = self->name,
@@ -959,7 +858,8 @@ pool_new (const pool_config_t *config, keyring_t *keyring, const pool_hooks_t *h
         .probe_interval_ms = config->timers.probe_interval_ms,
         .reap_failed_ms = config->reconnect_timeout_ms,
         .reap_left_ms = TOMBSTONE_TIMEOUT_MS,
-        .tombstone_ms = 2 * config->timers.push_pull_interval_ms
+        .tombstone_ms = 2 * config->timers.push_pull_interval_ms,
+        .dead_window_ms = config->timers.push_pull_interval_ms
     };
     membership_hooks_t membership_hooks = { s_member_event, s_accept, s_refuted, self };
     probe_config_t probe_config = { self->name, config->timers.probe_interval_ms,
@@ -974,11 +874,17 @@ pool_new (const pool_config_t *config, keyring_t *keyring, const pool_hooks_t *h
     self->probe = probe_new (&probe_config, &probe_hooks);
     self->pushpull = pushpull_new (keyring, self->tcp_timeout_ms, &pushpull_hooks);
     if (!self->membership || !self->probe || !self->pushpull || !self->keyquery || !self->out
+        || !self->rules || !self->relay || !self->joins
         || pushpull_listen (self->pushpull, &config->bind) != 0) {
         pool_destroy (&self);
         return NULL;
     }
-    self->next_gossip_ms = now + config->timers.gossip_interval_ms;
+    //  Random phases (memberlist's stagger): agents started together
+    //  neither probe nor gossip in step.
+    probe_start_at (self->probe, now + (int64_t) crypto_random_below (
+                                     (uint32_t) config->timers.probe_interval_ms));
+    self->next_gossip_ms = now + (int64_t) crypto_random_below (
+                               (uint32_t) config->timers.gossip_interval_ms);
     //  Stagger the first push-pull so a cluster started at once spreads out.
     self->next_pushpull_ms = now + (int64_t) crypto_random_below (
                                  (uint32_t) config->timers.push_pull_interval_ms + 1);
@@ -996,19 +902,15 @@ pool_destroy (pool_t **self_p)
     if (!self_p || !*self_p)
         return;
     pool_t *self = *self_p;
-    while (self->joins) {
-        join_t *next = self->joins->next;
-        free (self->joins->errors);
-        free (self->joins->addresses);
-        free (self->joins);
-        self->joins = next;
-    }
+    joins_destroy (&self->joins);
     keyquery_destroy (&self->keyquery);
     pushpull_destroy (&self->pushpull);
     probe_destroy (&self->probe);
     membership_destroy (&self->membership);
     broadcast_queue_destroy (&self->queue);
     vivaldi_destroy (&self->vivaldi);
+    rules_destroy (&self->rules);
+    relay_destroy (&self->relay);
     free (self->out);
     if (self->udp_fd >= 0)
         close (self->udp_fd);

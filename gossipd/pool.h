@@ -1,7 +1,9 @@
 /*  pool: one gossip pool (LAN or WAN) on its UDP and TCP sockets: receives
-    and dispatches packets, sends probes, gossip and push-pull exchanges,
-    runs joins, leave and cluster-wide keyring operations, and applies the
-    pool's acceptance rules (Consul's merge delegates).
+    and dispatches packets, sends probes, gossip rounds (periodic, and
+    extra ones for urgent updates as relay.c decides) and push-pull
+    exchanges, runs joins (joins.c keeps their books), leave and
+    cluster-wide keyring operations, and applies the pool's acceptance
+    rules (rules.c, Consul's merge delegates).
     Spec: docs/protocol/gossip.md. */
 #ifndef GOSSIPD_POOL_H
 #define GOSSIPD_POOL_H

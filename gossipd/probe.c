@@ -32,7 +32,8 @@ struct _probe_t {
     size_t order_capacity;
     size_t order_index;
 
-    int64_t next_probe_ms;
+    int64_t next_probe_ms;      //  the next tick of the probe clock
+    bool tick_pending;          //  a tick came while a probe was running
     //  The probe in progress.
     bool active;
     char target[PACKET_NAME_MAX + 1];
@@ -86,6 +87,13 @@ static int64_t
 s_scale (probe_t *self, int64_t ms)
 {
     return ms * (self->awareness + 1);
+}
+
+void
+probe_start_at (probe_t *self, int64_t at_ms)
+{
+    if (self->probes == 0)
+        self->next_probe_ms = at_ms;
 }
 
 int
@@ -218,6 +226,29 @@ s_finish_failed (probe_t *self, members_t *members)
     self->hooks.failed (self->hooks.arg, self->target);
 }
 
+//  Probes the next member. As memberlist, bad health stretches only the
+//  time given to a probe that gets no ack (waiting longer does not get UDP
+//  through; it leaves more time for indirect acks and nacks): a probe
+//  acked in time lets the next one start at the next tick.
+static void
+s_start (probe_t *self, members_t *members, int64_t now_ms)
+{
+    member_t *target = s_next_target (self, members);
+    if (!target)
+        return;
+    self->active = true;
+    snprintf (self->target, sizeof self->target, "%s", target->name);
+    self->seq = ++self->next_seq;
+    self->sent_us = time_mono_us ();
+    self->timeout_at_ms = now_ms + self->config.timeout_ms;
+    self->end_at_ms = now_ms + s_scale (self, self->config.interval_ms);
+    self->indirect_sent = false;
+    self->expected_nacks = 0;
+    self->nacks = 0;
+    self->probes++;
+    self->hooks.ping (self->hooks.arg, target, self->seq);
+}
+
 int64_t
 probe_tick (probe_t *self, members_t *members, int64_t now_ms)
 {
@@ -239,26 +270,18 @@ probe_tick (probe_t *self, members_t *members, int64_t now_ms)
         }
         if (self->active && now_ms >= self->end_at_ms)
             s_finish_failed (self, members);
+        //  memberlist's ticker: the clock ticks every interval; a tick
+        //  that comes while a probe runs waits for its end, further ones
+        //  are dropped.
         if (now_ms >= self->next_probe_ms) {
-            member_t *target = s_next_target (self, members);
-            int64_t period = s_scale (self, self->config.interval_ms);
-            if (target) {
-                self->active = true;
-                snprintf (self->target, sizeof self->target, "%s", target->name);
-                self->seq = ++self->next_seq;
-                self->sent_us = time_mono_us ();
-                //  As memberlist: only the period stretches with bad
-                //  health (waiting longer does not get UDP through; it
-                //  leaves more time for indirect acks and nacks).
-                self->timeout_at_ms = now_ms + self->config.timeout_ms;
-                self->end_at_ms = now_ms + period;
-                self->indirect_sent = false;
-                self->expected_nacks = 0;
-                self->nacks = 0;
-                self->probes++;
-                self->hooks.ping (self->hooks.arg, target, self->seq);
-            }
-            self->next_probe_ms = now_ms + period;
+            int64_t interval = self->config.interval_ms > 0 ? self->config.interval_ms : 1;
+            int64_t missed = (now_ms - self->next_probe_ms) / interval;
+            self->next_probe_ms += (missed + 1) * interval;
+            self->tick_pending = true;
+        }
+        if (self->tick_pending && !self->active) {
+            self->tick_pending = false;
+            s_start (self, members, now_ms);
         }
         next = self->next_probe_ms;
         if (self->active) {
@@ -287,13 +310,13 @@ void
 probe_on_ack (probe_t *self, const packet_msg_t *ack, int64_t now_ms)
 {
     if (self->active && ack->seq == self->seq) {
+        //  Any ack, direct or relayed, is a probe that worked (memberlist).
         self->active = false;
+        probe_awareness_add (self, -1);
         bool direct = (ack->flags & PACKET_FLAG_HAS_COORD) && !self->indirect_sent;
-        if (direct) {
-            probe_awareness_add (self, -1);
+        if (direct)
             self->hooks.acked (self->hooks.arg, self->target,
                                time_mono_us () - self->sent_us, &ack->coord);
-        }
         return;
     }
     for (size_t i = 0; i < self->relay_count; i++)

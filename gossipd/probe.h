@@ -59,6 +59,10 @@ void probe_on_indirect (probe_t *self, const packet_msg_t *request,
 //  A member joined: probe it at a random place of the current pass.
 void probe_add (probe_t *self, const char *name);
 
+//  The first probe is due at at_ms (the pool staggers it at random within
+//  one interval, so that agents started together do not probe in step).
+void probe_start_at (probe_t *self, int64_t at_ms);
+
 //  Lifeguard local health score (0..7); the multiplier is score + 1.
 int probe_awareness (probe_t *self);
 void probe_awareness_add (probe_t *self, int delta);

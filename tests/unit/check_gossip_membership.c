@@ -51,7 +51,8 @@ s_membership (const char *name)
     membership_config_t config = {
         .pool = "lan", .name = name, .tags = tags, .tags_len = tags_len,
         .incarnation = 100, .suspicion_mult = 4, .probe_interval_ms = 1000,
-        .reap_failed_ms = 10000, .reap_left_ms = 20000, .tombstone_ms = 5000
+        .reap_failed_ms = 10000, .reap_left_ms = 20000, .tombstone_ms = 5000,
+        .dead_window_ms = 3000
     };
     packet_addr_parse ("127.0.0.1", 8301, &config.addr);
     membership_hooks_t hooks = { s_event, s_accept, s_refuted, NULL };
@@ -344,6 +345,73 @@ START_TEST (test_leave)
 }
 END_TEST
 
+//  Which queued updates ask for an immediate relay (gossip.md,
+//  "Dissemination"): suspicions, confirmations, failures, leaves,
+//  force-leaves and refutations; not joins, not ignored messages.
+START_TEST (test_urgent_updates)
+{
+    membership_t *m = s_membership ("me");
+    ck_assert (!membership_urgent_take (m));            //  our first alive
+    const char *peers[] = { "n1", "n2", "n3", "n4" };
+    for (int i = 0; i < 4; i++)
+        s_apply_alive (m, peers[i], 1, "10.0.0.1", 0);
+    ck_assert (!membership_urgent_take (m));
+    ck_assert_int_eq (membership_on_suspect (m, 1, "n1", "n2", 0), 1);
+    ck_assert (membership_urgent_take (m));
+    ck_assert (!membership_urgent_take (m));            //  taken once
+    ck_assert_int_eq (membership_on_suspect (m, 1, "n1", "n2", 0), 0);
+    ck_assert (!membership_urgent_take (m));            //  repeated: ignored
+    ck_assert_int_eq (membership_on_suspect (m, 1, "n1", "n3", 0), 1);
+    ck_assert (membership_urgent_take (m));             //  confirmation
+    membership_suspect_local (m, "n2", 0);
+    ck_assert (membership_urgent_take (m));             //  our own probe failed
+    ck_assert_int_eq (membership_on_dead (m, 1, "n1", "n3", 0), 1);
+    ck_assert (membership_urgent_take (m));
+    ck_assert_int_eq (membership_on_dead (m, 1, "n1", "n3", 0), 0);
+    ck_assert (!membership_urgent_take (m));
+    ck_assert_int_eq (membership_on_dead (m, 1, "n3", "n3", 0), 1);
+    ck_assert (membership_urgent_take (m));             //  a leave
+    ck_assert_int_eq (membership_force_leave (m, "n4", false, 0), 1);
+    ck_assert (membership_urgent_take (m));
+    ck_assert_int_eq (s_apply_alive (m, "n4", 2, "10.0.0.1", 0), 1);
+    ck_assert (!membership_urgent_take (m));            //  rejoin: periodic
+    ck_assert_int_eq (membership_on_suspect (m, 100, "me", "n2", 0), 1);
+    ck_assert (membership_urgent_take (m));             //  refutation
+    membership_leave (m);
+    ck_assert (membership_urgent_take (m));             //  our own leave
+    s_teardown (&m);
+}
+END_TEST
+
+//  N (memberlist's estimate) counts failed and left members only for the
+//  gossip-to-the-dead time; the suspicion timeouts follow it.
+START_TEST (test_estimate)
+{
+    membership_t *m = s_membership ("me");
+    for (int i = 1; i <= 12; i++) {
+        char name[16];
+        snprintf (name, sizeof name, "n%d", i);
+        s_apply_alive (m, name, 1, "10.0.0.1", 0);
+    }
+    ck_assert_uint_eq (membership_estimate (m, 0), 13);
+    ck_assert_int_eq (membership_on_dead (m, 1, "n1", "n2", 1000), 1);
+    ck_assert_int_eq (membership_on_dead (m, 1, "n2", "n2", 1000), 1);      //  left
+    ck_assert_int_eq (membership_force_leave (m, "n3", false, 1000), 1);
+    ck_assert_uint_eq (membership_estimate (m, 3999), 13);
+    ck_assert_uint_eq (membership_estimate (m, 4000), 10);
+    ck_assert_uint_eq (membership_alive_count (m), 10);
+    //  N = 10: min = 4 x log10(10) x 1 s = 4 s, max = 24 s (N = 13 gave
+    //  4.456 s and 26.736 s).
+    ck_assert_int_eq (membership_on_suspect (m, 1, "n4", "n5", 4000), 1);
+    member_t *n4 = members_lookup (membership_members (m), "n4");
+    ck_assert_int_eq (suspicion_deadline (n4->suspicion), 4000 + 24000);
+    //  A failed member back alive counts again at once.
+    ck_assert_int_eq (s_apply_alive (m, "n1", 2, "10.0.0.1", 5000), 1);
+    ck_assert_uint_eq (membership_estimate (m, 5000), 11);
+    s_teardown (&m);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -355,11 +423,13 @@ main (void)
     tcase_add_test (rules, test_left_and_failed);
     tcase_add_test (rules, test_force_leave_prune_tombstone);
     tcase_add_test (rules, test_leave);
+    tcase_add_test (rules, test_urgent_updates);
     suite_add_tcase (suite, rules);
     TCase *timers = tcase_create ("timers");
     tcase_set_timeout (timers, 10);
     tcase_add_test (timers, test_suspicion_to_failed);
     tcase_add_test (timers, test_reaping);
+    tcase_add_test (timers, test_estimate);
     suite_add_tcase (suite, timers);
     TCase *state = tcase_create ("push_pull");
     tcase_set_timeout (state, 10);

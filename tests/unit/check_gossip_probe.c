@@ -164,32 +164,86 @@ START_TEST (test_indirect_and_awareness)
     ck_assert_int_eq (rec.failed, 1);
     ck_assert_int_eq (probe_awareness (probe), 2);
     ck_assert_uint_eq (probe_failures (probe), 1);
-    //  The next period is scaled by the multiplier (awareness + 1).
+    //  The tick at 1000 starts the next probe; its period is scaled by the
+    //  multiplier (awareness + 1), its timeout is not.
     ck_assert_int_eq (rec.pings, 2);
     int64_t next = probe_tick (probe, members, 1001);
-    ck_assert_int_eq (next, 1000 + 500);           //  the timeout is not scaled
+    ck_assert_int_eq (next, 1000 + 500);
     probe_tick (probe, members, 1500);
-    ck_assert_int_eq (probe_tick (probe, members, 1501), 1000 + 1000 * 3);
-    //  An ack through an indirect probe (no coordinate) clears the probe
-    //  without changing health; a direct ack in time lowers it.
+    //  Next: the tick at 2000 (the probe runs until 1000 + 1000 * 3).
+    ck_assert_int_eq (probe_tick (probe, members, 1501), 2000);
+    ck_assert_int_eq (probe_tick (probe, members, 2000), 3000);
+    ck_assert_int_eq (rec.pings, 2);
+    //  An ack through an indirect probe (no coordinate) ends the probe and
+    //  lowers health (any ack, as memberlist); the tick that came meanwhile
+    //  starts the next probe at once.
     seq = rec.ping_seq;
     packet_msg_t *ack = s_ack_msg (seq, false);
     probe_on_ack (probe, ack, 2600);
     free (ack);
-    ck_assert_int_eq (probe_awareness (probe), 2);
-    ck_assert_int_eq (rec.acked, 0);
-    probe_tick (probe, members, 4000);
-    ack = s_ack_msg (rec.ping_seq, true);
-    probe_on_ack (probe, ack, 4001);
-    free (ack);
     ck_assert_int_eq (probe_awareness (probe), 1);
+    ck_assert_int_eq (rec.acked, 0);
+    probe_tick (probe, members, 2600);
+    ck_assert_int_eq (rec.pings, 3);
+    //  A direct ack in time lowers it too, and reports the RTT.
+    ack = s_ack_msg (rec.ping_seq, true);
+    probe_on_ack (probe, ack, 2601);
+    free (ack);
+    ck_assert_int_eq (probe_awareness (probe), 0);
     ck_assert_int_eq (rec.acked, 1);
     ck_assert_int_ge (rec.rtt_us, 0);
+    //  Acked: the next probe waits for the next tick.
+    ck_assert_int_eq (probe_tick (probe, members, 2602), 3000);
+    ck_assert_int_eq (rec.pings, 3);
     //  Bounds: 0..7.
     probe_awareness_add (probe, 100);
     ck_assert_int_eq (probe_awareness (probe), PROBE_AWARENESS_MAX - 1);
     probe_awareness_add (probe, -100);
     ck_assert_int_eq (probe_awareness (probe), 0);
+    probe_destroy (&probe);
+    members_destroy (&members);
+}
+END_TEST
+
+START_TEST (test_probe_clock)
+{
+    members_t *members = s_members (4);
+    probe_t *probe = s_probe ();
+    //  The first tick is where the pool staggered it.
+    probe_start_at (probe, 250);
+    ck_assert_int_eq (probe_tick (probe, members, 0), 250);
+    ck_assert_int_eq (rec.pings, 0);
+    probe_tick (probe, members, 250);
+    ck_assert_int_eq (rec.pings, 1);
+    probe_start_at (probe, 5000);                       //  too late: ignored
+    //  Bad health: a probe without ack runs 4 intervals; the ticks at
+    //  2250, 3250 and 4250 collapse into one, served when it ends.
+    probe_awareness_add (probe, 3);
+    packet_msg_t *ack = s_ack_msg (rec.ping_seq, true);
+    probe_on_ack (probe, ack, 260);
+    free (ack);
+    ck_assert_int_eq (probe_awareness (probe), 2);
+    probe_awareness_add (probe, 1);
+    probe_tick (probe, members, 1250);
+    ck_assert_int_eq (rec.pings, 2);
+    probe_tick (probe, members, 1750);                  //  indirect probes
+    probe_tick (probe, members, 2250);
+    probe_tick (probe, members, 3250);
+    ck_assert_int_eq (rec.pings, 2);
+    ck_assert_int_eq (probe_tick (probe, members, 4000), 4250);
+    ck_assert_int_eq (rec.pings, 2);
+    //  Ends at 1250 + 4000 = 5250: failed, and the pending tick starts the
+    //  next probe at once; the clock keeps its phase.
+    ck_assert_int_eq (probe_tick (probe, members, 5250), 5750);
+    ck_assert_int_eq (rec.failed, 1);
+    ck_assert_int_eq (rec.pings, 3);
+    ack = s_ack_msg (rec.ping_seq, true);
+    probe_on_ack (probe, ack, 5260);
+    free (ack);
+    ck_assert_int_eq (probe_tick (probe, members, 5261), 6250);
+    ck_assert_int_eq (rec.pings, 3);
+    probe_tick (probe, members, 6250);
+    ck_assert_int_eq (rec.pings, 4);
     probe_destroy (&probe);
     members_destroy (&members);
 }
@@ -277,6 +331,7 @@ main (void)
     tcase_set_timeout (tc, 10);
     tcase_add_test (tc, test_round_robin);
     tcase_add_test (tc, test_indirect_and_awareness);
+    tcase_add_test (tc, test_probe_clock);
     tcase_add_test (tc, test_no_peers_for_indirect);
     tcase_add_test (tc, test_add_member);
     suite_add_tcase (suite, tc);
