@@ -1,6 +1,7 @@
 /*  rpc_server: ROUTER for requests and PUB for events of one daemon
     (docs/protocol/local-rpc.md). */
 #include "rpc_server.h"
+#include "rpc_router.h"
 #include "log.h"
 #include "rundir.h"
 #include "timeutil.h"
@@ -130,36 +131,19 @@ rpc_server_boot_id (rpc_server_t *self)
 rpc_request_t *
 rpc_server_recv (rpc_server_t *self)
 {
-    while (zsock_events (self->router) & ZMQ_POLLIN) {
-        zmsg_t *msg = zmsg_recv (self->router);
-        if (!msg)
-            return NULL;
-        zframe_t *identity = zmsg_pop (msg);
-        const char *reason = "missing identity";
-        envelope_t *envelope = identity ? envelope_decode (msg, &reason) : NULL;
-        zmsg_destroy (&msg);
-        if (envelope && envelope->type != ENVELOPE_REQ) {
-            reason = "not a request";
-            envelope_destroy (&envelope);
-        }
-        if (!envelope) {
-            self->malformed++;
-            log_warn ("dropped malformed rpc message reason=\"%s\" dropped=%llu",
-                      reason, (unsigned long long) self->malformed);
-            zframe_destroy (&identity);
-            continue;
-        }
-        rpc_request_t *request = (rpc_request_t *) calloc (1, sizeof (rpc_request_t));
-        if (!request) {
-            envelope_destroy (&envelope);
-            zframe_destroy (&identity);
-            return NULL;
-        }
-        request->identity = identity;
-        request->envelope = envelope;
-        return request;
+    zframe_t *identity = NULL;
+    envelope_t *envelope = NULL;
+    if (rpc_router_recv (self->router, &identity, &envelope, &self->malformed, "rpc") != 0)
+        return NULL;
+    rpc_request_t *request = (rpc_request_t *) calloc (1, sizeof (rpc_request_t));
+    if (!request) {
+        envelope_destroy (&envelope);
+        zframe_destroy (&identity);
+        return NULL;
     }
-    return NULL;
+    request->identity = identity;
+    request->envelope = envelope;
+    return request;
 }
 
 const char *
@@ -209,19 +193,7 @@ rpc_request_destroy (rpc_request_t **request_p)
 static int
 s_send_envelope (rpc_server_t *self, rpc_request_t **request_p, envelope_t *reply)
 {
-    rpc_request_t *request = *request_p;
-    int rc = -1;
-    zmsg_t *msg = reply ? envelope_encode (reply) : NULL;
-    envelope_destroy (&reply);
-    if (msg) {
-        zmsg_prepend (msg, &request->identity);
-        rc = zmsg_send (&msg, self->router);
-        if (rc != 0) {
-            log_debug ("reply not sent (peer gone) command=%s",
-                       request->envelope->command);
-            zmsg_destroy (&msg);
-        }
-    }
+    int rc = rpc_router_send (self->router, &(*request_p)->identity, &reply);
     rpc_request_destroy (request_p);
     return rc;
 }

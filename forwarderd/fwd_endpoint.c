@@ -3,6 +3,7 @@
     ZAP handler is a REP socket on inproc://zeromq.zap.01 answered from the
     daemon's own loop: no extra thread. */
 #include "fwd_endpoint.h"
+#include "rpc_router.h"
 #include "log.h"
 
 #define ZAP_ENDPOINT   "inproc://zeromq.zap.01"
@@ -158,55 +159,27 @@ fwd_endpoint_process_zap (fwd_endpoint_t *self)
 fwd_inbound_t *
 fwd_endpoint_recv (fwd_endpoint_t *self)
 {
-    while (zsock_events (self->router) & ZMQ_POLLIN) {
-        zmsg_t *msg = zmsg_recv (self->router);
-        if (!msg)
-            return NULL;
-        zframe_t *identity = zmsg_pop (msg);
-        const char *reason = "missing identity";
-        envelope_t *envelope = identity ? envelope_decode (msg, &reason) : NULL;
-        zmsg_destroy (&msg);
-        if (envelope && envelope->type != ENVELOPE_REQ) {
-            reason = "not a request";
-            envelope_destroy (&envelope);
-        }
-        if (!envelope) {
-            self->malformed++;
-            log_warn ("dropped malformed server rpc message reason=\"%s\" dropped=%llu",
-                      reason, (unsigned long long) self->malformed);
-            zframe_destroy (&identity);
-            continue;
-        }
-        fwd_inbound_t *inbound = (fwd_inbound_t *) calloc (1, sizeof (fwd_inbound_t));
-        if (!inbound) {
-            envelope_destroy (&envelope);
-            zframe_destroy (&identity);
-            return NULL;
-        }
-        inbound->identity = identity;
-        inbound->envelope = envelope;
-        return inbound;
+    zframe_t *identity = NULL;
+    envelope_t *envelope = NULL;
+    if (rpc_router_recv (self->router, &identity, &envelope, &self->malformed,
+                         "server rpc") != 0)
+        return NULL;
+    fwd_inbound_t *inbound = (fwd_inbound_t *) calloc (1, sizeof (fwd_inbound_t));
+    if (!inbound) {
+        envelope_destroy (&envelope);
+        zframe_destroy (&identity);
+        return NULL;
     }
-    return NULL;
+    inbound->identity = identity;
+    inbound->envelope = envelope;
+    return inbound;
 }
 
 //  Sends reply (taken; NULL: nothing to send) and destroys the request.
 static int
 s_send (fwd_endpoint_t *self, fwd_inbound_t **inbound_p, envelope_t *reply)
 {
-    fwd_inbound_t *inbound = *inbound_p;
-    int rc = -1;
-    zmsg_t *msg = reply ? envelope_encode (reply) : NULL;
-    envelope_destroy (&reply);
-    if (msg) {
-        zmsg_prepend (msg, &inbound->identity);
-        rc = zmsg_send (&msg, self->router);
-        if (rc != 0) {
-            log_debug ("server rpc reply not sent (peer gone) command=%s",
-                       inbound->envelope->command);
-            zmsg_destroy (&msg);
-        }
-    }
+    int rc = rpc_router_send (self->router, &(*inbound_p)->identity, &reply);
     fwd_inbound_destroy (inbound_p);
     return rc;
 }
