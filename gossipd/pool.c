@@ -20,6 +20,7 @@
 #define TOMBSTONE_TIMEOUT_MS   (24LL * 3600 * 1000)
 #define KEY_QUERY_MULT         16
 #define PUSH_PULL_SCALE_AT     32
+#define JOIN_RESYNC_GOSSIPS    10       //  push-pull this soon after a join
 #define UDP_RECV_BUFFER        (2 * 1024 * 1024)
 
 struct _pool_t {
@@ -322,6 +323,13 @@ s_exchange_done (void *arg, uint64_t cookie, const packet_addr_t *peer, int stat
     else
         snprintf (reason, sizeof reason, "%s", error);
     const char *joined = joins_end (self->joins, cookie, reason);
+    //  Joined: one exchange soon catches up with whoever joined right after.
+    if (joined && !*reason) {
+        int64_t soon = time_mono_ms ()
+                     + JOIN_RESYNC_GOSSIPS * self->config.timers.gossip_interval_ms;
+        if (soon < self->next_pushpull_ms)
+            self->next_pushpull_ms = soon;
+    }
     if (*reason && joined)
         log_warn ("join failed pool=%s addr=%s reason=\"%s\"", self->pool, joined, reason);
     else if (*reason) {
