@@ -13,6 +13,7 @@ DEPS_PKG  = libzmq libczmq libcjson libmicrohttpd raft libuv
 WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT      ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Icommon $(SAN) \
+            -ffunction-sections -fdata-sections \
             $(shell pkg-config --cflags $(DEPS_PKG) 2>/dev/null)
 LDLIBS   += -Wl,--as-needed $(shell pkg-config --libs $(DEPS_PKG) 2>/dev/null) \
             -lmbedtls -lmbedx509 -lmbedcrypto -lm -lpthread
@@ -63,7 +64,44 @@ $(BIN)/$(call prog_bin,$(1)): $(BUILD)/$(call prog_dir,$(1))/main.o $(BUILD)/lib
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
-$(foreach p,$(PROGRAMS),$(eval $(call BIN_RULE,$(p))))
+
+# gossipd runs on every node, so its footprint counts: it is linked
+# statically against libzmq, czmq and cJSON built from Debian's sources by
+# deploy/static/build-libs.sh, with the code it executes laid out first
+# (deploy/static/gossipd.order; docs/build.md). Sanitizer builds, and
+# builds where the sources cannot be fetched, link it like the others.
+ifeq ($(SAN),)
+STATIC_PROGS  = gossipd:gossipd
+endif
+STATIC_DIR    = $(BUILD)/static
+STATIC_ORDER  = deploy/static/gossipd.order
+STATIC_SCRIPT = deploy/static/gossipd.ld
+STATIC_LINK   = -static -fuse-ld=lld -Wl,--gc-sections -Wl,-T,$(STATIC_SCRIPT) \
+                -Wl,--symbol-ordering-file=$(STATIC_ORDER) -Wl,--no-warn-symbol-ordering
+STATIC_LIBS   = $(addprefix $(STATIC_DIR)/lib/,libczmq.a libzmq.a libcjson.a) \
+                -lmbedcrypto -lstdc++ -lm -lpthread
+$(foreach p,$(filter-out $(STATIC_PROGS),$(PROGRAMS)),$(eval $(call BIN_RULE,$(p))))
+
+# The stamp records one attempt; `ok` inside it records success.
+$(STATIC_DIR)/stamp:
+	@mkdir -p $(dir $@)
+	@deploy/static/build-libs.sh $(STATIC_DIR) || \
+	    echo "make: WARNING: static libraries not built; gossipd is linked dynamically" >&2
+	@touch $@
+
+define STATIC_BIN_RULE
+$(BIN)/$(call prog_bin,$(1)): $(BUILD)/$(call prog_dir,$(1))/main.o $(BUILD)/lib$(call prog_dir,$(1)).a $(BUILD)/libcommon.a $(STATIC_ORDER) $(STATIC_SCRIPT) $(STATIC_DIR)/stamp
+	@mkdir -p $$(dir $$@)
+	@if [ -f $(STATIC_DIR)/ok ]; then \
+	    echo "$(CC) ... $(STATIC_LINK) -o $$@"; \
+	    $(CC) $(CFLAGS) $(STATIC_LINK) -o $$@ $$(filter %.o %.a,$$^) $(STATIC_LIBS) 2>$(STATIC_DIR)/link.log \
+	        || { cat $(STATIC_DIR)/link.log >&2; exit 1; }; \
+	else \
+	    echo "$(CC) $(CFLAGS) -o $$@ $$(filter %.o %.a,$$^) $(LDLIBS)"; \
+	    $(CC) $(CFLAGS) -o $$@ $$(filter %.o %.a,$$^) $(LDLIBS); \
+	fi
+endef
+$(foreach p,$(STATIC_PROGS),$(eval $(call STATIC_BIN_RULE,$(p))))
 
 # Unit tests and helper programs link every folder library (the linker
 # takes only the objects they use).

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libcjson-dev \
 libmbedtls-dev libmicrohttpd-dev check libraft-dev libuv1-dev \
-python3 curl jq iproute2 procps supervisor docker-compose systemd"
+python3 curl jq iproute2 procps supervisor docker-compose systemd cmake lld"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
