@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -464,7 +465,8 @@ config_join_addr_valid (const char *text)
             snprintf (host, sizeof host, "%s", text);
     }
     unsigned char addr[sizeof (struct in6_addr)];
-    if (inet_pton (AF_INET, host, addr) != 1 && inet_pton (AF_INET6, host, addr) != 1)
+    if (inet_pton (AF_INET, host, addr) != 1 && inet_pton (AF_INET6, host, addr) != 1
+        && (text[0] == '[' || !config_host_name_valid (host, strlen (host))))
         return false;
     if (port) {
         char *end = NULL;
@@ -473,6 +475,30 @@ config_join_addr_valid (const char *text)
             return false;
     }
     return true;
+}
+
+bool
+config_host_name_valid (const char *name, size_t len)
+{
+    if (len > 0 && name[len - 1] == '.')
+        len--;
+    if (len == 0 || len > 253)
+        return false;
+    size_t label = 0;
+    bool numeric = true;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+        if (c == '.') {
+            if (label == 0 || name[i - 1] == '-')
+                return false;
+            label = 0;
+            continue;
+        }
+        if ((!isalnum (c) && c != '-' && c != '_') || (c == '-' && label == 0) || ++label > 63)
+            return false;
+        numeric = numeric && isdigit (c);
+    }
+    return name[len - 1] != '-' && !numeric;
 }
 
 bool
@@ -538,8 +564,8 @@ config_finish (config_t *cfg, char *err, size_t err_size)
         const char *entry = i < cfg->retry_join_count ? cfg->retry_join[i]
                           : cfg->retry_join_wan[i - cfg->retry_join_count];
         if (!config_join_addr_valid (entry))
-            return s_fail (err, err_size, "%s: \"%s\" must be ip, ip:port or [ipv6]:port "
-                           "(host names are not resolved)",
+            return s_fail (err, err_size, "%s: \"%s\" must be ip, ip:port, [ipv6]:port, "
+                           "host or host:port",
                            i < cfg->retry_join_count ? "retry_join" : "retry_join_wan", entry);
     }
     if (cfg->gossip_lan.probe_timeout_ms > cfg->gossip_lan.probe_interval_ms)

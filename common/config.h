@@ -94,9 +94,15 @@ int config_write_file (const config_t *cfg, const char *path);
 //  [a-z0-9_-], 1..63, as Consul checks).
 bool config_dc_name_valid (const char *name);
 
-//  True when text is an address join can use: "ip", "ip:port" or
-//  "[ipv6]:port" (host names are not resolved).
+//  True when text is an address join can use: "ip", "ip:port",
+//  "[ipv6]:port", a bare IPv6 address, "host" or "host:port"
+//  (docs/protocol/gossip.md, "Join addresses").
 bool config_join_addr_valid (const char *text);
+//  True when the len bytes at name are a host name: dot-separated labels of
+//  letters, digits, '-' (not first or last) and '_' (container names), 1-63
+//  long, 253 in all, an optional final dot, and not only digits and dots
+//  (an incomplete IP, which getaddrinfo would read as inet_aton does).
+bool config_host_name_valid (const char *name, size_t len);
 
 //  SIGHUP: re-reads the configuration from the same flags (argc/argv as
 //  given to config_load_args), validating only so nothing is created, and

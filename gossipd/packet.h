@@ -91,7 +91,7 @@ typedef struct {
 } packet_addr_t;
 
 //  Parses "ip", "ip:port", "[ipv6]:port" or a bare IPv6; default_port is
-//  used when none is given. Returns 0/-1 (host names are not resolved).
+//  used when none is given. Returns 0/-1 (host names: resolver.h).
 int packet_addr_parse (const char *text, uint16_t default_port, packet_addr_t *addr);
 //  "ip:port" or "[ipv6]:port".
 void packet_addr_format (const packet_addr_t *addr, char *buf, size_t size);

@@ -10,6 +10,7 @@
 #include "probe.h"
 #include "pushpull.h"
 #include "relay.h"
+#include "resolver.h"
 #include "rules.h"
 #include "timeutil.h"
 
@@ -48,6 +49,8 @@ struct _pool_t {
     int64_t next_reconnect_ms;
 
     joins_t *joins;
+    resolver_t *resolver;       //  started at the first host name joined
+    int resolver_item;
 
     pool_done_fn *leave_fn;
     void *leave_arg;
@@ -721,12 +724,38 @@ pool_join (pool_t *self, const char *const *addresses, size_t count, pool_join_f
     for (size_t i = 0; i < count; i++) {
         uint64_t cookie = joins_cookie (id, i);
         packet_addr_t addr;
+        char host[RESOLVER_HOST_MAX + 1];
+        uint16_t port;
         if (left)
             joins_end (self->joins, cookie, "this node has left the cluster");
-        else if (packet_addr_parse (addresses[i], self->config.advertise.port, &addr) != 0)
-            joins_end (self->joins, cookie, "address must be ip, ip:port or [ipv6]:port");
-        else if (s_exchange (self, &addr, true, cookie) != 0)
-            joins_end (self->joins, cookie, "cannot start the exchange");
+        else if (packet_addr_parse (addresses[i], self->config.advertise.port, &addr) == 0) {
+            if (s_exchange (self, &addr, true, cookie) != 0)
+                joins_end (self->joins, cookie, "cannot start the exchange");
+        }
+        else if (resolver_split (addresses[i], self->config.advertise.port, host, sizeof host,
+                                 &port) != 0)
+            joins_end (self->joins, cookie,
+                       "address must be ip, ip:port, [ipv6]:port, host or host:port");
+        else if (!self->resolver
+                 && !(self->resolver = resolver_new (self->config.bind.family)))
+            joins_end (self->joins, cookie, "cannot start the resolver");
+        else if (resolver_lookup (self->resolver, host, port, cookie) != 0)
+            joins_end (self->joins, cookie, "out of memory");
+    }
+}
+
+//  Joins the addresses the resolver found.
+static void
+s_resolved (pool_t *self)
+{
+    resolver_result_t result;
+    while (resolver_take (self->resolver, &result)) {
+        if (!result.ok)
+            joins_end (self->joins, result.cookie, result.error);
+        else if (membership_leaving (self->membership) || membership_left (self->membership))
+            joins_end (self->joins, result.cookie, "this node has left the cluster");
+        else if (s_exchange (self, &result.addr, true, result.cookie) != 0)
+            joins_end (self->joins, result.cookie, "cannot start the exchange");
     }
 }
 
@@ -911,6 +940,7 @@ pool_destroy (pool_t **self_p)
         return;
     pool_t *self = *self_p;
     joins_destroy (&self->joins);
+    resolver_destroy (&self->resolver);
     keyquery_destroy (&self->keyquery);
     pushpull_destroy (&self->pushpull);
     probe_destroy (&self->probe);
@@ -971,18 +1001,22 @@ pool_port (pool_t *self)
 size_t
 pool_poll_size (pool_t *self)
 {
-    return 2 + pushpull_active (self->pushpull);
+    return 3 + pushpull_active (self->pushpull);
 }
 
 size_t
 pool_poll_fill (pool_t *self, zmq_pollitem_t *items, size_t max)
 {
+    //  [udp] [resolver] [push-pull...]
     size_t count = 0;
-    self->udp_item = -1;
-    if (max > 0) {
-        items[0] = (zmq_pollitem_t) { NULL, self->udp_fd, ZMQ_POLLIN, 0 };
-        self->udp_item = 0;
-        count = 1;
+    self->udp_item = self->resolver_item = -1;
+    if (count < max) {
+        items[count] = (zmq_pollitem_t) { NULL, self->udp_fd, ZMQ_POLLIN, 0 };
+        self->udp_item = (int) count++;
+    }
+    if (self->resolver && count < max) {
+        items[count] = (zmq_pollitem_t) { NULL, resolver_fd (self->resolver), ZMQ_POLLIN, 0 };
+        self->resolver_item = (int) count++;
     }
     return count + pushpull_poll_fill (self->pushpull, items + count, max - count);
 }
@@ -990,8 +1024,17 @@ pool_poll_fill (pool_t *self, zmq_pollitem_t *items, size_t max)
 void
 pool_process (pool_t *self, zmq_pollitem_t *items, size_t count)
 {
-    if (self->udp_item == 0 && count > 0 && (items[0].revents & ZMQ_POLLIN))
-        s_udp_read (self);
-    if (count > 1)
-        pushpull_process (self->pushpull, items + 1, count - 1);
+    size_t used = 0;
+    if (self->udp_item >= 0 && (size_t) self->udp_item < count) {
+        used++;
+        if (items[self->udp_item].revents & ZMQ_POLLIN)
+            s_udp_read (self);
+    }
+    if (self->resolver_item >= 0 && (size_t) self->resolver_item < count) {
+        used++;
+        if (items[self->resolver_item].revents & ZMQ_POLLIN)
+            s_resolved (self);
+    }
+    if (count > used)
+        pushpull_process (self->pushpull, items + used, count - used);
 }

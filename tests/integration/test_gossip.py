@@ -5,11 +5,11 @@ probe, timeout and gossip intervals).
 
 Covered: join and convergence of 11 agents, kill -9 seen as failed by all,
 graceful leave seen as left, refutation of a false suspicion (SIGSTOP then
-SIGCONT), rejoin with a higher incarnation through retry_join, datacenter
-and WAN rules, force-leave with prune, encryption (a node with another key
-stays out) and key rotation with no member lost, WAN federation by flood
-join, datacenters and coordinates, and the serfHealth reflection into a
-real catalogd."""
+SIGCONT), rejoin with a higher incarnation through retry_join, join by host
+name (and one node on 127.0.0.1:18301 for it), datacenter and WAN rules,
+force-leave with prune, encryption (a node with another key stays out) and
+key rotation with no member lost, WAN federation by flood join, datacenters
+and coordinates, and the serfHealth reflection into a real catalogd."""
 
 import json
 import os
@@ -352,6 +352,33 @@ class GossipTest(harness.TestCase):
             n.proc.stop()
 
     # ------------------------------------------------------------------
+    def test_join_by_host_name(self):
+        """Join addresses may be host names (docs/protocol/gossip.md, "Join
+        addresses"), in the join RPC and in retry_join. The seed listens on
+        127.0.0.1, what localhost resolves to on every machine, on port
+        18301 so that no agent on the default port is disturbed."""
+        seed = Node(self, "h1", "127.0.0.1", extra={"ports": {"serf_lan": 18301}}).start()
+        joiner = Node(self, "h2", "127.0.3.51").start()
+        self.assertEqual(joiner.join("localhost:18301"), {"Joined": 1})
+        self.wait_view([seed, joiner], {"h1": ALIVE, "h2": ALIVE})
+        member = [m for m in joiner.rpc("members") if m["Name"] == "h1"][0]
+        self.assertEqual((member["Addr"], member["Port"]), ("127.0.0.1", 18301))
+
+        late = Node(self, "h3", "127.0.3.52",
+                    extra={"retry_join": ["localhost:18301"], "retry_interval": "200ms"})
+        late.start()
+        self.wait_view([seed, joiner, late], {"h1": ALIVE, "h2": ALIVE, "h3": ALIVE},
+                       what="h3 to join through retry_join by host name")
+
+        # A malformed name fails that address and changes nothing.
+        with self.assertRaises(RpcError) as err:
+            joiner.join("bad..name")
+        self.assertIn("Failed to join bad..name: address must be ip, ip:port, [ipv6]:port, "
+                      "host or host:port", err.exception.text)
+        self.assertEqual(joiner.view(), {"h1": ALIVE, "h2": ALIVE, "h3": ALIVE})
+        for n in (seed, joiner, late):
+            n.proc.stop()
+
     def test_catalog_reflection(self):
         """serfHealth: the leader server keeps the catalog in line with
         the LAN pool, and resyncs after catalogd restarts."""

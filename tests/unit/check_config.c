@@ -167,13 +167,16 @@ START_TEST (test_errors_name_file_key_reason)
     ck_assert_ptr_nonnull (strstr (err, "only a server"));
     ck_assert_int_eq (s_load (&cfg, err, 0), -1);
     ck_assert_ptr_nonnull (strstr (err, "data_dir: must be set"));
-    ck_assert_int_eq (s_load (&cfg, err, 4, "-t", "-dev", "-retry-join", "consul.example"), -1);
-    ck_assert_ptr_nonnull (strstr (err, "retry_join: \"consul.example\" must be ip"));
-    const char *good[] = { "10.0.0.1", "10.0.0.1:8301", "::1", "[::1]:8302", "fe80::1" };
+    ck_assert_int_eq (s_load (&cfg, err, 4, "-t", "-dev", "-retry-join", "consul..example"), -1);
+    ck_assert_ptr_nonnull (strstr (err, "retry_join: \"consul..example\" must be ip"));
+    const char *good[] = { "10.0.0.1", "10.0.0.1:8301", "::1", "[::1]:8302", "fe80::1",
+                           "host", "consul.example:8301", "dc1_server_1", "consul.example.",
+                           "a-b.c" };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         ck_assert_msg (config_join_addr_valid (good[i]), "rejected %s", good[i]);
-    const char *bad[] = { "", "host", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:70000",
-                          "[::1]x", "10.0.0.1:80a", "1.2.3.4.5" };
+    const char *bad[] = { "", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:70000", "[::1]x",
+                          "10.0.0.1:80a", "1.2.3.4.5", "10.1", "-host", "host-", "a..b",
+                          "[host]:80", "ho st", "host:", "host:0", "a.-b", "." };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg (!config_join_addr_valid (bad[i]), "accepted %s", bad[i]);
     ck_assert (!config_dc_name_valid (""));
