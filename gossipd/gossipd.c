@@ -13,8 +13,14 @@
 #include "version.h"
 
 #include <czmq.h>
+#include <malloc.h>
 
 #define POLL_TIMEOUT_MAX_MS 1000
+//  Memory freed after a reply or a push-pull (a members list of a large
+//  pool, say) goes back to the system this long after the last request,
+//  and at least every TRIM_INTERVAL_MS (docs/build.md, "Memory").
+#define TRIM_DELAY_MS       1000
+#define TRIM_INTERVAL_MS    30000
 #define TAGS_MAX            16
 
 typedef struct {
@@ -50,6 +56,7 @@ struct _gossipd_t {
     const char *retry_wan_list[CONFIG_JOIN_MAX];
     zhashx_t *flooding;                 //  WAN name -> flood_t (owned)
     int64_t next_flood_ms;
+    int64_t trim_at_ms;
     zmq_pollitem_t *items;
     size_t items_capacity;
 };
@@ -407,9 +414,22 @@ s_min (int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
+//  Returns the free pages of the heap to the system (glibc keeps them
+//  otherwise, below its trim threshold or between live chunks).
+static int64_t
+s_trim_tick (gossipd_t *self, int64_t now_ms)
+{
+    if (now_ms >= self->trim_at_ms) {
+        malloc_trim (0);
+        self->trim_at_ms = now_ms + TRIM_INTERVAL_MS;
+    }
+    return self->trim_at_ms;
+}
+
 int
 gossipd_run (gossipd_t *self)
 {
+    self->trim_at_ms = time_mono_ms () + TRIM_INTERVAL_MS;
     log_info ("gossipd running node=%s datacenter=%s server=%s wan=%s", self->config.node_name,
               self->config.datacenter, self->config.server ? "true" : "false",
               self->wan ? "true" : "false");
@@ -424,6 +444,7 @@ gossipd_run (gossipd_t *self)
         next = s_min (next, s_retry_tick (&self->retry_lan, now));
         next = s_min (next, s_retry_tick (&self->retry_wan, now));
         next = s_min (next, s_flood_tick (self, now));
+        next = s_min (next, s_trim_tick (self, now));
 
         size_t needed = 2 + pool_poll_size (self->lan) + (self->wan ? pool_poll_size (self->wan) : 0)
                         + (self->reconcile ? 2 : 0);
@@ -468,8 +489,13 @@ gossipd_run (gossipd_t *self)
         if (self->reconcile)
             reconcile_process (self->reconcile);
         rpc_request_t *request;
-        while ((request = rpc_server_recv (self->server)))
+        bool handled = false;
+        while ((request = rpc_server_recv (self->server))) {
             service_handle (self->service, &request);
+            handled = true;
+        }
+        if (handled)
+            self->trim_at_ms = s_min (self->trim_at_ms, time_mono_ms () + TRIM_DELAY_MS);
     }
     log_info ("terminating without leaving the pools (leave_on_terminate=false)");
     return 0;
