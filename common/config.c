@@ -443,7 +443,7 @@ s_node_id_load (config_t *cfg, char *err, size_t err_size)
 bool
 config_join_addr_valid (const char *text)
 {
-    char host[CONFIG_ADDR_MAX + 8];
+    char host[CONFIG_JOIN_ADDR_MAX];
     const char *port = NULL;
     size_t len = strlen (text);
     if (len == 0 || len >= sizeof host)
@@ -468,13 +468,21 @@ config_join_addr_valid (const char *text)
     if (inet_pton (AF_INET, host, addr) != 1 && inet_pton (AF_INET6, host, addr) != 1
         && (text[0] == '[' || !config_host_name_valid (host, strlen (host))))
         return false;
-    if (port) {
-        char *end = NULL;
-        long value = strtol (port, &end, 10);
-        if (!*port || *end || value < 1 || value > 65535)
-            return false;
-    }
-    return true;
+    uint16_t value;
+    return !port || config_port_parse (port, &value) == 0;
+}
+
+int
+config_port_parse (const char *text, uint16_t *port)
+{
+    size_t len = strlen (text);
+    if (len == 0 || len > 5 || strspn (text, "0123456789") != len)
+        return -1;
+    unsigned long value = strtoul (text, NULL, 10);
+    if (value == 0 || value > 65535)
+        return -1;
+    *port = (uint16_t) value;
+    return 0;
 }
 
 bool
@@ -498,7 +506,13 @@ config_host_name_valid (const char *name, size_t len)
             return false;
         numeric = numeric && isdigit (c);
     }
-    return name[len - 1] != '-' && !numeric;
+    if (name[len - 1] == '-' || numeric)
+        return false;
+    char copy[254];
+    memcpy (copy, name, len);
+    copy[len] = '\0';
+    struct in_addr ignored;
+    return inet_aton (copy, &ignored) == 0;
 }
 
 bool

@@ -13,6 +13,7 @@
 #define CONFIG_ADDR_MAX   64
 #define CONFIG_PATH_MAX   200
 #define CONFIG_JOIN_MAX   16
+#define CONFIG_JOIN_ADDR_MAX 264        //  a 253-byte host name, ":65535", NUL
 #define CONFIG_ERROR_MAX  512
 
 //  SWIM timers of one gossip pool (Consul's gossip_lan / gossip_wan keys).
@@ -46,9 +47,9 @@ typedef struct {
         int server;     //  8300
         int raft;       //  8303 (Meridian: libraft's transport)
     } ports;
-    char retry_join[CONFIG_JOIN_MAX][CONFIG_ADDR_MAX + 8];
+    char retry_join[CONFIG_JOIN_MAX][CONFIG_JOIN_ADDR_MAX];
     int retry_join_count;
-    char retry_join_wan[CONFIG_JOIN_MAX][CONFIG_ADDR_MAX + 8];
+    char retry_join_wan[CONFIG_JOIN_MAX][CONFIG_JOIN_ADDR_MAX];
     int retry_join_wan_count;
     int64_t retry_interval_ms;          //  30s
     int64_t retry_interval_wan_ms;      //  30s
@@ -98,10 +99,12 @@ bool config_dc_name_valid (const char *name);
 //  "[ipv6]:port", a bare IPv6 address, "host" or "host:port"
 //  (docs/protocol/gossip.md, "Join addresses").
 bool config_join_addr_valid (const char *text);
+//  Parses a port: 1 to 5 decimal digits, 1-65535, nothing else. Returns 0/-1.
+int config_port_parse (const char *text, uint16_t *port);
 //  True when the len bytes at name are a host name: dot-separated labels of
 //  letters, digits, '-' (not first or last) and '_' (container names), 1-63
-//  long, 253 in all, an optional final dot, and not only digits and dots
-//  (an incomplete IP, which getaddrinfo would read as inet_aton does).
+//  long, 253 in all, an optional final dot, and nothing inet_aton reads as
+//  an IPv4 address ("10.1", "0x7f000001"), as getaddrinfo would.
 bool config_host_name_valid (const char *name, size_t len);
 
 //  SIGHUP: re-reads the configuration from the same flags (argc/argv as

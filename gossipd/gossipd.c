@@ -17,9 +17,9 @@
 
 #define POLL_TIMEOUT_MAX_MS 1000
 //  Memory freed after a reply or a push-pull (a members list of a large
-//  pool, say) goes back to the system this long after the last request,
-//  and at least every TRIM_INTERVAL_MS (docs/build.md, "Memory").
-#define TRIM_DELAY_MS       1000
+//  pool, say) goes back to the system once requests have paused this long,
+//  and every TRIM_INTERVAL_MS in any case (docs/build.md, "Memory").
+#define TRIM_QUIET_MS       2000
 #define TRIM_INTERVAL_MS    30000
 #define TAGS_MAX            16
 
@@ -56,7 +56,8 @@ struct _gossipd_t {
     const char *retry_wan_list[CONFIG_JOIN_MAX];
     zhashx_t *flooding;                 //  WAN name -> flood_t (owned)
     int64_t next_flood_ms;
-    int64_t trim_at_ms;
+    int64_t last_trim_ms;
+    int64_t last_request_ms;            //  since the last trim; 0 when none
     zmq_pollitem_t *items;
     size_t items_capacity;
 };
@@ -419,17 +420,21 @@ s_min (int64_t a, int64_t b)
 static int64_t
 s_trim_tick (gossipd_t *self, int64_t now_ms)
 {
-    if (now_ms >= self->trim_at_ms) {
-        malloc_trim (0);
-        self->trim_at_ms = now_ms + TRIM_INTERVAL_MS;
-    }
-    return self->trim_at_ms;
+    int64_t due = self->last_trim_ms + TRIM_INTERVAL_MS;
+    if (self->last_request_ms)
+        due = s_min (due, self->last_request_ms + TRIM_QUIET_MS);
+    if (now_ms < due)
+        return due;
+    malloc_trim (0);
+    self->last_trim_ms = now_ms;
+    self->last_request_ms = 0;
+    return now_ms + TRIM_INTERVAL_MS;
 }
 
 int
 gossipd_run (gossipd_t *self)
 {
-    self->trim_at_ms = time_mono_ms () + TRIM_INTERVAL_MS;
+    self->last_trim_ms = time_mono_ms ();
     log_info ("gossipd running node=%s datacenter=%s server=%s wan=%s", self->config.node_name,
               self->config.datacenter, self->config.server ? "true" : "false",
               self->wan ? "true" : "false");
@@ -495,7 +500,7 @@ gossipd_run (gossipd_t *self)
             handled = true;
         }
         if (handled)
-            self->trim_at_ms = s_min (self->trim_at_ms, time_mono_ms () + TRIM_DELAY_MS);
+            self->last_request_ms = time_mono_ms ();
     }
     log_info ("terminating without leaving the pools (leave_on_terminate=false)");
     return 0;

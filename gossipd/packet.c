@@ -2,6 +2,7 @@
     grammar", "Validation" and "Limits". Decoding never reads past the
     received bytes and rejects a packet on its first bad field. */
 #include "packet.h"
+#include "config.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -57,16 +58,8 @@ packet_addr_parse (const char *text, uint16_t default_port, packet_addr_t *addr)
         if (colon)
             port_text = colon + 1;
     }
-    unsigned long port = default_port;
-    if (port_text) {
-        char *end = NULL;
-        if (!*port_text || *port_text == '-' || *port_text == '+')
-            return -1;
-        port = strtoul (port_text, &end, 10);
-        if (*end || port == 0 || port > 65535)
-            return -1;
-    }
-    if (port == 0)
+    uint16_t port = default_port;
+    if ((port_text && config_port_parse (port_text, &port) != 0) || port == 0)
         return -1;
     if (inet_pton (AF_INET, host, addr->ip) == 1)
         addr->family = 4;
@@ -74,7 +67,7 @@ packet_addr_parse (const char *text, uint16_t default_port, packet_addr_t *addr)
         addr->family = 6;
     else
         return -1;
-    addr->port = (uint16_t) port;
+    addr->port = port;
     return 0;
 }
 

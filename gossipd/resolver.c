@@ -3,22 +3,25 @@
 
     The owner and the worker share one state under a mutex. A lookup in
     progress cannot be interrupted (getaddrinfo has no cancel), so
-    resolver_destroy joins an idle worker but leaves a busy one to free the
-    state itself when its lookup returns. */
+    resolver_destroy gives a busy worker RESOLVER_JOIN_WAIT_MS to finish,
+    then leaves it to free the state itself when its lookup returns. */
 #include "resolver.h"
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#define RESOLVER_JOIN_WAIT_MS 200
 
 typedef struct _item_t {
     struct _item_t *next;
@@ -35,6 +38,7 @@ struct _resolver_t {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_t thread;
+    resolver_getaddrinfo_fn *lookup;
     int family;
     int pipe_rd, pipe_wr;
     queue_t todo, done;
@@ -83,14 +87,14 @@ s_free_all (resolver_t *self)
 
 //  Fills item->result from a lookup of item->host.
 static void
-s_resolve (int family, item_t *item)
+s_resolve (resolver_getaddrinfo_fn *lookup, int family, item_t *item)
 {
     resolver_result_t *result = &item->result;
     struct addrinfo hints, *list = NULL;
     memset (&hints, 0, sizeof hints);
     hints.ai_family = family == 6 ? AF_INET6 : AF_INET;
     hints.ai_socktype = SOCK_DGRAM;
-    int rc = getaddrinfo (item->host, NULL, &hints, &list);
+    int rc = lookup (item->host, NULL, &hints, &list);
     if (rc == 0 && list) {
         result->ok = packet_addr_from_sockaddr (list->ai_addr, list->ai_addrlen,
                                                 &result->addr) == 0;
@@ -99,7 +103,7 @@ s_resolve (int family, item_t *item)
             snprintf (result->error, sizeof result->error, "no usable address for %s",
                       item->host);
     }
-    else if (rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY)
+    else if (rc == EAI_NODATA || rc == EAI_ADDRFAMILY)
         snprintf (result->error, sizeof result->error, "no IPv%d address for %s: %s",
                   family, item->host, gai_strerror (rc));
     else
@@ -122,8 +126,9 @@ s_worker (void *arg)
         }
         self->busy = true;
         int family = self->family;
+        resolver_getaddrinfo_fn *lookup = self->lookup;
         pthread_mutex_unlock (&self->lock);
-        s_resolve (family, item);
+        s_resolve (lookup, family, item);
         pthread_mutex_lock (&self->lock);
         self->busy = false;
         if (self->stop) {
@@ -144,6 +149,12 @@ s_worker (void *arg)
 resolver_t *
 resolver_new (int family)
 {
+    return resolver_new_with (family, getaddrinfo);
+}
+
+resolver_t *
+resolver_new_with (int family, resolver_getaddrinfo_fn *lookup)
+{
     resolver_t *self = (resolver_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -155,13 +166,19 @@ resolver_new (int family)
     self->pipe_rd = fds[0];
     self->pipe_wr = fds[1];
     self->family = family == 6 ? 6 : 4;
+    self->lookup = lookup;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->wake, NULL);
     //  getaddrinfo needs little stack; 256 KiB leaves room for NSS modules.
     pthread_attr_t attr;
     pthread_attr_init (&attr);
     pthread_attr_setstacksize (&attr, 256 * 1024);
+    //  Signals stay with the event loop's thread (self-pipe in signals.c).
+    sigset_t all, old;
+    sigfillset (&all);
+    pthread_sigmask (SIG_BLOCK, &all, &old);
     int rc = pthread_create (&self->thread, &attr, s_worker, self);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
     pthread_attr_destroy (&attr);
     if (rc != 0) {
         s_free_all (self);
@@ -180,15 +197,32 @@ resolver_destroy (resolver_t **self_p)
     pthread_mutex_lock (&self->lock);
     self->stop = true;
     bool busy = self->busy;
-    self->orphaned = busy;
     pthread_cond_signal (&self->wake);
     pthread_mutex_unlock (&self->lock);
-    if (busy)
-        pthread_detach (self->thread);
-    else {
-        pthread_join (self->thread, NULL);
-        s_free_all (self);
+    if (busy) {
+        //  The worker exits at its next look at stop; it frees the state
+        //  only once orphaned, which happens under the lock here.
+        struct timespec deadline;
+        clock_gettime (CLOCK_REALTIME, &deadline);
+        deadline.tv_nsec += RESOLVER_JOIN_WAIT_MS * 1000000L;
+        deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+        deadline.tv_nsec %= 1000000000L;
+        if (pthread_timedjoin_np (self->thread, NULL, &deadline) == 0) {
+            s_free_all (self);
+            return;
+        }
+        pthread_mutex_lock (&self->lock);
+        busy = self->busy;
+        if (busy) {
+            self->orphaned = true;
+            pthread_detach (self->thread);
+        }
+        pthread_mutex_unlock (&self->lock);
+        if (busy)
+            return;
     }
+    pthread_join (self->thread, NULL);
+    s_free_all (self);
 }
 
 int
@@ -245,20 +279,11 @@ resolver_split (const char *text, uint16_t default_port, char *host, size_t host
     size_t len = colon ? (size_t) (colon - text) : strlen (text);
     if (len >= host_size || !config_host_name_valid (text, len))
         return -1;
-    unsigned long value = default_port;
-    if (colon) {
-        const char *p = colon + 1;
-        if (!*p || strlen (p) > 5)
-            return -1;
-        for (const char *q = p; *q; q++)
-            if (!isdigit ((unsigned char) *q))
-                return -1;
-        value = strtoul (p, NULL, 10);
-    }
-    if (value == 0 || value > 65535)
+    uint16_t value = default_port;
+    if ((colon && config_port_parse (colon + 1, &value) != 0) || value == 0)
         return -1;
     memcpy (host, text, len);
     host[len] = '\0';
-    *port = (uint16_t) value;
+    *port = value;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netdb.h>
 
 #include "packet.h"
 
@@ -30,11 +31,17 @@ typedef struct {
 int resolver_split (const char *text, uint16_t default_port, char *host, size_t host_size,
                     uint16_t *port);
 
+//  The lookup the worker runs: getaddrinfo, or a test's stand-in.
+typedef int (resolver_getaddrinfo_fn) (const char *node, const char *service,
+                                       const struct addrinfo *hints, struct addrinfo **res);
+
 //  family: 4 or 6, the family of the addresses wanted. Starts the worker
 //  thread. Caller owns return value; NULL when out of memory or threads.
 resolver_t *resolver_new (int family);
-//  Stops the worker. A lookup in progress is not waited for: the worker
-//  frees what it shares when it finishes.
+//  The same with another lookup function (tests).
+resolver_t *resolver_new_with (int family, resolver_getaddrinfo_fn *lookup);
+//  Stops the worker. A lookup in progress gets 200 ms to end; after that
+//  the worker is left to free what it shares when the lookup returns.
 void resolver_destroy (resolver_t **self_p);
 
 //  Readable while results wait for resolver_take.

@@ -10,56 +10,75 @@
 # of those would pull a shared-only library into a static link.
 # Usage: deploy/static/build-libs.sh DEST
 # On success DEST/lib holds libzmq.a, libczmq.a and libcjson.a, and DEST/ok
-# is written last.
+# is written last, with the -dev package versions they were built for; a
+# later run with the same versions does nothing.
 set -eu
+# The builds below run their own make, not a child of the caller's.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 dest=${1:?usage: build-libs.sh DEST}
+case $dest in *[[:space:]]*) echo "build-libs: DEST must not contain white space" >&2; exit 1 ;; esac
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
-[ -f "$dest/ok" ] && exit 0
+versions=$(dpkg-query -W -f='${Package}=${Version} ' libcjson-dev libzmq3-dev libczmq-dev \
+           2>/dev/null || true)
+[ -f "$dest/ok" ] && [ "$(sed -n 2p "$dest/ok")" = "$versions" ] && exit 0
+rm -f "$dest/ok"
 
 log="$dest/build.log"
 : > "$log"
+apt="$dest/apt"
+inst="$dest/stage"
 step() { echo "build-libs: $*"; }
 fail() { echo "build-libs: $* (log: $log)" >&2; exit 1; }
-for tool in apt-get dpkg-source dpkg-query cmake c++ ar; do
+# Whatever the outcome, only DEST/lib, DEST/ok and the log stay.
+trap 'rm -rf "$apt" "$inst" "$dest/src" "$dest/build-zmq" "$dest/build-czmq"' EXIT
+for tool in apt-get dpkg-source dpkg-query cmake make cc c++ ar ld.lld; do
     command -v "$tool" >/dev/null || fail "$tool not found (deploy/deps.sh installs it)"
 done
 
-# The Debian archive the system already uses (its first Debian URI that is
-# not the security archive), as a deb-src entry of a private apt
+# The Debian archives the system already uses (its first Debian URI, and
+# its security archive if it has one), as deb-src entries of a private apt
 # configuration.
-uri=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-      | grep -E '^(URIs:|deb )' | grep -o -E 'https?://[^ ]+' \
-      | grep -v -e security -e nodesource -e google | grep debian | head -n 1 || true)
+sources=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+          | grep -v -E '^[[:space:]]*#' | grep -E '^(URIs:|deb )' \
+          | grep -o -E 'https?://[^ ]+' | grep debian || true)
+uri=$(echo "$sources" | grep -v security | head -n 1)
+security=$(echo "$sources" | grep security | head -n 1)
 [ -n "$uri" ] || uri=http://deb.debian.org/debian
-# shellcheck disable=SC1091
-codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-apt="$dest/apt"
+codename=bookworm
+if [ -r /etc/os-release ]; then
+    # shellcheck disable=SC1091
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+fi
 rm -rf "$apt" "$dest/src"
 mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/archives/partial" "$dest/src"
-cat > "$apt/parts/meridian-src.sources" <<EOF
-Types: deb-src
-URIs: $uri
-Suites: $codename $codename-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-case $dest in *[[:space:]]*) fail "DEST must not contain white space" ;; esac
+{
+    printf 'Types: deb-src\nURIs: %s\nSuites: %s %s-updates\nComponents: main\n' \
+        "$uri" "$codename" "$codename"
+    printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+    if [ -n "$security" ]; then
+        printf '\nTypes: deb-src\nURIs: %s\nSuites: %s-security\nComponents: main\n' \
+            "$security" "$codename"
+        printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+    fi
+} > "$apt/parts/meridian-src.sources"
 aptopts="-qq -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$apt/parts
     -o Dir::State::Lists=$apt/lists -o Dir::Cache::Archives=$apt/archives
     -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root
-    -o Debug::NoLocking=1"
+    -o Debug::NoLocking=1 -o Acquire::Retries=2 -o Acquire::http::Timeout=30"
 step "fetching the Debian source index from $uri"
 # shellcheck disable=SC2086 # aptopts is a word list
 apt-get $aptopts update >>"$log" 2>&1 || fail "apt-get update of the deb-src index failed"
 
-# Same version as the installed -dev package when the index still has it.
+# Same version as the installed -dev package when the index still has it
+# (else the index's, logged: the same upstream release in a stable suite).
 spec() {
     v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true)
     # shellcheck disable=SC2086
     if [ -n "$v" ] && apt-get $aptopts --print-uris source "$1=$v" >/dev/null 2>&1; then
         echo "$1=$v"
     else
+        echo "build-libs: $1 $v is not in the source index; using its newest" >>"$log"
         echo "$1"
     fi
 }
@@ -77,17 +96,19 @@ srcdir() {
     [ -n "$d" ] || fail "no unpacked $1 source"
     echo "$d"
 }
+zmq_src=$(srcdir zeromq3)
+czmq_src=$(srcdir czmq)
+cj=$(srcdir cjson)
 
 # -Os: gossipd's static build exists for its footprint; ipc messaging is
 # far from these libraries' speed limits.
 flags="-Os -ffunction-sections -fdata-sections"
 jobs=$(nproc 2>/dev/null || echo 2)
-inst="$dest/stage"
 rm -rf "$inst" "${dest:?}/build-zmq" "${dest:?}/build-czmq" "${dest:?}/lib"
 mkdir -p "$dest/build-zmq" "$dest/build-czmq" "$dest/lib"
 
 step "building libzmq"
-(cd "$dest/build-zmq" && cmake "$(srcdir zeromq3)" -DCMAKE_BUILD_TYPE=None \
+(cd "$dest/build-zmq" && cmake "$zmq_src" -DCMAKE_BUILD_TYPE=None \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_INSTALL_PREFIX="$inst" \
     -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED=OFF -DBUILD_STATIC=ON -DBUILD_TESTS=OFF \
     -DWITH_LIBSODIUM=OFF -DENABLE_CURVE=OFF -DENABLE_DRAFTS=OFF -DENABLE_WS=OFF \
@@ -97,7 +118,7 @@ step "building libzmq"
     && make -j"$jobs" && make install) >>"$log" 2>&1 || fail "libzmq build failed"
 
 step "building czmq"
-(cd "$dest/build-czmq" && cmake "$(srcdir czmq)" -DCMAKE_BUILD_TYPE=None \
+(cd "$dest/build-czmq" && cmake "$czmq_src" -DCMAKE_BUILD_TYPE=None \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_INSTALL_PREFIX="$inst" -DCZMQ_BUILD_SHARED=OFF \
     -DCZMQ_BUILD_STATIC=ON -DCZMQ_WITH_UUID=OFF -DCZMQ_WITH_SYSTEMD=OFF -DCZMQ_WITH_LZ4=OFF \
     -DCZMQ_WITH_LIBCURL=OFF -DCZMQ_WITH_NSS=OFF -DCZMQ_WITH_LIBMICROHTTPD=OFF \
@@ -106,7 +127,6 @@ step "building czmq"
     && make -j"$jobs" czmq-static) >>"$log" 2>&1 || fail "czmq build failed"
 
 step "building cJSON"
-cj=$(srcdir cjson)
 # shellcheck disable=SC2086 # flags is a word list
 (cc $flags -std=c89 -c "$cj/cJSON.c" -o "$dest/build-czmq/cJSON.o" \
     && ar rcs "$dest/lib/libcjson.a" "$dest/build-czmq/cJSON.o") >>"$log" 2>&1 \
@@ -115,6 +135,5 @@ cj=$(srcdir cjson)
 # gossipd's objects are compiled against the installed -dev headers, of
 # the same versions; only the archives are kept.
 cp "$inst/lib/libzmq.a" "$dest/build-czmq/libczmq.a" "$dest/lib/"
-rm -rf "$inst" "$dest/build-zmq" "$dest/build-czmq" "$dest/src" "$apt"
-echo "$(date -u +%FT%TZ) libzmq.a libczmq.a libcjson.a" > "$dest/ok"
+printf '%s libzmq.a libczmq.a libcjson.a\n%s\n' "$(date -u +%FT%TZ)" "$versions" > "$dest/ok"
 step "done: $dest/lib"

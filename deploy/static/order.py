@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Regenerates deploy/static/gossipd.order, the list of functions gossipd
-executes, in first-run order; the static link places them first so that
-the code gossipd runs sits in few pages (docs/build.md).
+executes; the static link places them first so that the code gossipd runs
+sits in few pages (docs/build.md).
 
 It runs gossipd under valgrind's callgrind through two scenarios on
-loopback (127.0.9.x):
+loopback (127.0.9.x, ports 18301/18302, clear of agents on the defaults):
   A. a client with 99 plain gossipd peers (a pool of 100: push-pull
-     scaling past 32 members, replies and sorts that large), no encryption: join, members, coordinates,
-     stats, a peer SIGSTOPped (suspicion, refutation), a peer killed
-     (failure), a graceful leave, force-leave with prune, steady probing and
-     push-pull;
+     scaling past 32 members, replies and sorts that large), no
+     encryption: join, members, coordinates, stats, a peer SIGSTOPped
+     (suspicion, refutation), a peer killed (failure), a graceful leave,
+     force-leave with prune, steady probing and push-pull;
   B. a server with three peers, an encryption key and a WAN pool: the same,
      plus a WAN join, keyring list/install/use/remove and WAN members.
-Functions seen only in B follow those of A.
+Functions are listed as callgrind dumps them (grouped by object and source
+file), those seen only in B after those of A.
 
 Under valgrind glibc picks the string functions of the CPU valgrind
 emulates, not of the machine gossipd will run on. So every variant of each
@@ -23,7 +24,7 @@ together.
 valgrind gives a program no vDSO, so glibc's vDSO set-up never runs under
 it. A last pass relinks and runs gossipd natively under `perf record` of
 its page faults: a fault in code outside the listed functions names one
-more function to list; it repeats until there is none.
+more function to list; it repeats until there is none (at most 10 rounds).
 
 Needs valgrind, perf and a built bin/gossipd and build/tests/mrpc; stops
 everything it starts.
@@ -69,7 +70,8 @@ class Scenario:
         cfg = {"datacenter": "dc1", "node_name": "n%d" % i, "node_id": str(uuid.uuid4()),
                "server": self.server, "data_dir": d, "bind_addr": self.ip(i),
                "advertise_addr": self.ip(i), "log_level": "debug",
-               "gossip_lan": PROFILE, "gossip_wan": PROFILE}
+               "gossip_lan": PROFILE, "gossip_wan": PROFILE,
+               "ports": {"serf_lan": 18301, "serf_wan": 18302}}
         if self.encrypt:
             cfg["encrypt"] = KEY1
         path = os.path.join(d, "gossipd.json")
@@ -116,11 +118,11 @@ class Scenario:
         self.start(0, profiled=True)
         for i in range(1, self.peers + 1):
             self.start(i)
-        self.must(0, "join", {"Addresses": [self.ip(i) for i in range(1, self.peers + 1)]},
-                  30000)
+        self.must(0, "join", {"Addresses": ["%s:18301" % self.ip(i)
+                                             for i in range(1, self.peers + 1)]}, 30000)
         self.wait(lambda: len(self.view(0)) == self.peers + 1, "the pool to converge", 120)
         if self.server:
-            self.must(1, "join", {"Addresses": [self.ip(0)], "WAN": True}, 30000)
+            self.must(1, "join", {"Addresses": [self.ip(0) + ":18302"], "WAN": True}, 30000)
             self.wait(lambda: len(self.view(0, wan=True)) >= 2, "the WAN pool")
         for command in ("members", "self", "stats", "coordinate.nodes",
                         "coordinate.datacenters", "datacenters"):
@@ -264,6 +266,9 @@ def main():
     for tool in ("valgrind", "perf", "addr2line"):
         if not shutil.which(tool):
             sys.exit("order.py: %s not found" % tool)
+    kind = subprocess.run(["file", "-L", GOSSIPD], capture_output=True, text=True).stdout
+    if "statically linked" not in kind:
+        sys.exit("order.py: %s is not the static build (docs/build.md)" % GOSSIPD)
     workdir = tempfile.mkdtemp(prefix="gossipd-order-")
     scenarios = []
     try:

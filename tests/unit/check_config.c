@@ -176,9 +176,23 @@ START_TEST (test_errors_name_file_key_reason)
         ck_assert_msg (config_join_addr_valid (good[i]), "rejected %s", good[i]);
     const char *bad[] = { "", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:70000", "[::1]x",
                           "10.0.0.1:80a", "1.2.3.4.5", "10.1", "-host", "host-", "a..b",
-                          "[host]:80", "ho st", "host:", "host:0", "a.-b", "." };
+                          "[host]:80", "ho st", "host:", "host:0", "a.-b", ".", "host:+80",
+                          "host: 80", "host:000080", "0x7f000001", "127.1", "10.0.0.1:+1" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg (!config_join_addr_valid (bad[i]), "accepted %s", bad[i]);
+    //  Host names up to 253 bytes, in labels of at most 63.
+    char name[300];
+    snprintf (name, sizeof name, "%.63s.%.63s.%.63s.%.61s:8301",
+              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+              "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+              "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+              "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+    ck_assert_uint_eq (strlen (name), 253 + 5);
+    ck_assert (config_join_addr_valid (name));
+    ck_assert_int_eq (s_load (&cfg, err, 4, "-t", "-dev", "-retry-join", name), 0);
+    memmove (name + 1, name, strlen (name) + 1);
+    name[0] = 'x';
+    ck_assert (!config_join_addr_valid (name));
     ck_assert (!config_dc_name_valid (""));
     ck_assert (config_dc_name_valid ("dc_2-a"));
 }
