@@ -41,7 +41,7 @@ struct _resolver_t {
     resolver_getaddrinfo_fn *lookup;
     int family;
     int pipe_rd, pipe_wr;
-    queue_t todo, done;
+    queue_t queued, done;
     bool busy;          //  the worker is in getaddrinfo
     bool stop;          //  the owner is gone
     bool orphaned;      //  ... while the worker was busy: it frees the state
@@ -74,7 +74,7 @@ static void
 s_free_all (resolver_t *self)
 {
     item_t *item;
-    while ((item = s_pop (&self->todo)))
+    while ((item = s_pop (&self->queued)))
         free (item);
     while ((item = s_pop (&self->done)))
         free (item);
@@ -119,7 +119,7 @@ s_worker (void *arg)
     resolver_t *self = (resolver_t *) arg;
     pthread_mutex_lock (&self->lock);
     while (!self->stop) {
-        item_t *item = s_pop (&self->todo);
+        item_t *item = s_pop (&self->queued);
         if (!item) {
             pthread_cond_wait (&self->wake, &self->lock);
             continue;
@@ -243,7 +243,7 @@ resolver_lookup (resolver_t *self, const char *host, uint16_t port, uint64_t coo
     item->port = port;
     item->result.cookie = cookie;
     pthread_mutex_lock (&self->lock);
-    s_push (&self->todo, item);
+    s_push (&self->queued, item);
     pthread_cond_signal (&self->wake);
     pthread_mutex_unlock (&self->lock);
     return 0;

@@ -15,7 +15,7 @@ CFLAGS="-g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -std=c11 -D_GNU_SOURC
 LIBS="$(pkg-config --libs libczmq libcjson) -lmbedcrypto -lm"
 SRCS="tests/fuzz/fuzz_gossip_packet.c gossipd/packet.c gossipd/crypto.c gossipd/keyring.c \
 gossipd/vivaldi.c gossipd/membership.c gossipd/member.c gossipd/suspicion.c \
-gossipd/broadcast.c common/log.c"
+gossipd/broadcast.c common/log.c common/config.c common/timeutil.c"
 echo "fuzz: building $OUT/fuzz_gossip_packet"
 # shellcheck disable=SC2086
 $CC $CFLAGS -o "$OUT/fuzz_gossip_packet" $SRCS $LIBS
