@@ -440,36 +440,50 @@ s_node_id_load (config_t *cfg, char *err, size_t err_size)
     return s_fail (err, err_size, "%s: cannot create", path);
 }
 
+int
+config_addr_split (const char *text, uint16_t default_port, char *host, size_t host_size,
+                   uint16_t *port, bool *bracketed)
+{
+    const char *port_text = NULL;
+    const char *start = text;
+    size_t len;
+    *bracketed = text[0] == '[';
+    if (*bracketed) {
+        const char *close = strchr (text, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return -1;
+        start = text + 1;
+        len = (size_t) (close - start);
+        port_text = close[1] ? close + 2 : NULL;
+    }
+    else {
+        const char *colon = strchr (text, ':');
+        if (colon && strchr (colon + 1, ':'))
+            colon = NULL;       //  a bare IPv6 address
+        len = colon ? (size_t) (colon - text) : strlen (text);
+        port_text = colon ? colon + 1 : NULL;
+    }
+    if (len == 0 || len >= host_size)
+        return -1;
+    memcpy (host, start, len);
+    host[len] = '\0';
+    *port = default_port;
+    if ((port_text && config_port_parse (port_text, port) != 0) || *port == 0)
+        return -1;
+    return 0;
+}
+
 bool
 config_join_addr_valid (const char *text)
 {
     char host[CONFIG_JOIN_ADDR_MAX];
-    const char *port = NULL;
-    size_t len = strlen (text);
-    if (len == 0 || len >= sizeof host)
+    uint16_t port;
+    bool bracketed;
+    if (config_addr_split (text, 1, host, sizeof host, &port, &bracketed) != 0)
         return false;
-    if (text[0] == '[') {
-        const char *close = strchr (text, ']');
-        if (!close || (close[1] && close[1] != ':'))
-            return false;
-        snprintf (host, sizeof host, "%.*s", (int) (close - text - 1), text + 1);
-        port = close[1] ? close + 2 : NULL;
-    }
-    else {
-        const char *colon = strchr (text, ':');
-        if (colon && !strchr (colon + 1, ':')) {
-            snprintf (host, sizeof host, "%.*s", (int) (colon - text), text);
-            port = colon + 1;
-        }
-        else
-            snprintf (host, sizeof host, "%s", text);
-    }
     unsigned char addr[sizeof (struct in6_addr)];
-    if (inet_pton (AF_INET, host, addr) != 1 && inet_pton (AF_INET6, host, addr) != 1
-        && (text[0] == '[' || !config_host_name_valid (host, strlen (host))))
-        return false;
-    uint16_t value;
-    return !port || config_port_parse (port, &value) == 0;
+    return inet_pton (AF_INET, host, addr) == 1 || inet_pton (AF_INET6, host, addr) == 1
+           || (!bracketed && config_host_name_valid (host, strlen (host)));
 }
 
 int

@@ -99,6 +99,12 @@ bool config_dc_name_valid (const char *name);
 //  "[ipv6]:port", a bare IPv6 address, "host" or "host:port"
 //  (docs/protocol/gossip.md, "Join addresses").
 bool config_join_addr_valid (const char *text);
+//  Splits "host", "host:port", "[host]:port", "[host]" or a bare IPv6
+//  address (two colons or more) into host and port (default_port when
+//  none); bracketed tells whether the host was in brackets. Returns -1 for
+//  an empty or too long host, bad brackets, or a bad or zero port.
+int config_addr_split (const char *text, uint16_t default_port, char *host,
+                       size_t host_size, uint16_t *port, bool *bracketed);
 //  Parses a port: 1 to 5 decimal digits, 1-65535, nothing else. Returns 0/-1.
 int config_port_parse (const char *text, uint16_t *port);
 //  True when the len bytes at name are a host name: dot-separated labels of

@@ -31,35 +31,11 @@ int
 packet_addr_parse (const char *text, uint16_t default_port, packet_addr_t *addr)
 {
     char host[64];
-    const char *port_text = NULL;
+    uint16_t port;
+    bool bracketed;
     memset (addr, 0, sizeof *addr);
-    if (!text || !*text || strlen (text) >= sizeof host + 8)
-        return -1;
-    if (text[0] == '[') {
-        const char *close = strchr (text, ']');
-        if (!close || (size_t) (close - text - 1) >= sizeof host)
-            return -1;
-        memcpy (host, text + 1, (size_t) (close - text - 1));
-        host[close - text - 1] = '\0';
-        if (close[1] == ':')
-            port_text = close + 2;
-        else if (close[1] != '\0')
-            return -1;
-    }
-    else {
-        const char *colon = strchr (text, ':');
-        if (colon && strchr (colon + 1, ':'))
-            colon = NULL;       //  a bare IPv6 address
-        size_t host_len = colon ? (size_t) (colon - text) : strlen (text);
-        if (host_len >= sizeof host)
-            return -1;
-        memcpy (host, text, host_len);
-        host[host_len] = '\0';
-        if (colon)
-            port_text = colon + 1;
-    }
-    uint16_t port = default_port;
-    if ((port_text && config_port_parse (port_text, &port) != 0) || port == 0)
+    if (!text || config_addr_split (text, default_port, host, sizeof host, &port,
+                                    &bracketed) != 0)
         return -1;
     if (inet_pton (AF_INET, host, addr->ip) == 1)
         addr->family = 4;

@@ -271,19 +271,9 @@ int
 resolver_split (const char *text, uint16_t default_port, char *host, size_t host_size,
                 uint16_t *port)
 {
-    if (!text)
+    bool bracketed;
+    if (!text || config_addr_split (text, default_port, host, host_size, port, &bracketed) != 0
+        || bracketed || !config_host_name_valid (host, strlen (host)))
         return -1;
-    const char *colon = strchr (text, ':');
-    if (colon && strchr (colon + 1, ':'))
-        return -1;
-    size_t len = colon ? (size_t) (colon - text) : strlen (text);
-    if (len >= host_size || !config_host_name_valid (text, len))
-        return -1;
-    uint16_t value = default_port;
-    if ((colon && config_port_parse (colon + 1, &value) != 0) || value == 0)
-        return -1;
-    memcpy (host, text, len);
-    host[len] = '\0';
-    *port = value;
     return 0;
 }
